@@ -1,0 +1,87 @@
+"""Records produced by the fetcher: one `FetchResult` per URL, one `Attempt` per HTTP try."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """Why a fetch ended the way it did; every URL ends with exactly one."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    ROBOTS_DENIED = "robots_denied"
+    BLOCKED_ADDRESS = "blocked_address"
+    BLOCKED_SCHEME = "blocked_scheme"
+    BLOCKED_PORT = "blocked_port"
+    BLOCKED_CREDENTIALS = "blocked_credentials"
+    INVALID_URL = "invalid_url"
+    TOO_LARGE = "too_large"
+    UNSUPPORTED_TYPE = "unsupported_type"
+    HTTP_4XX = "http_4xx"
+    HTTP_5XX = "http_5xx"
+    TIMEOUT = "timeout"
+    DNS_ERROR = "dns_error"
+    CONNECT_ERROR = "connect_error"
+    PROTOCOL_ERROR = "protocol_error"
+    REDIRECT_LOOP = "redirect_loop"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    DECODE_ERROR = "decode_error"
+    RETRY_LATER = "retry_later"
+    EMPTY_BODY = "empty_body"
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """HTTP validators remembered from the last successful fetch (RFC 9110 §8.8)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    """A URL to fetch, already normalized, with the validators stored for it."""
+
+    url: str
+    validators: Validators = field(default_factory=Validators)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One HTTP attempt (a retry is a new attempt); each becomes a row in `fetches`."""
+
+    url: str
+    attempt: int
+    started_at: datetime
+    outcome: Outcome
+    status_code: int | None = None
+    final_url: str | None = None
+    redirect_chain: tuple[str, ...] = ()
+    error: str | None = None
+    bytes: int = 0
+    elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """The final result for one URL after redirects and retries."""
+
+    url: str
+    outcome: Outcome
+    attempts: tuple[Attempt, ...]
+    status_code: int | None = None
+    final_url: str | None = None
+    redirect_chain: tuple[str, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    content_type: str | None = None
+    charset: str | None = None
+    text: str | None = None
+    validators: Validators = field(default_factory=Validators)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the result carries a page body to extract."""
+        return self.outcome is Outcome.OK and self.text is not None
