@@ -7,7 +7,14 @@ DEFAULT_USER_AGENT = "recite/0.1 (+https://github.com/recite/recite; nightly cit
 
 @dataclass(frozen=True, slots=True)
 class FetchConfig:
-    """Limits, politeness and safety settings for one run of the fetcher."""
+    """Limits, politeness and safety settings for one run of the fetcher.
+
+    Timeouts are in seconds: `connect_timeout` and `read_timeout` bound each network
+    operation; `total_timeout` caps one attempt (all its redirect hops, headers and
+    body), so a server that drips bytes ends as `timeout` instead of hanging.
+    `allow_private_addresses` lifts only the address-class check of the guard;
+    schemes, credentials and ports are still checked.
+    """
 
     user_agent: str = DEFAULT_USER_AGENT
     concurrency: int = 16
@@ -24,4 +31,5 @@ class FetchConfig:
     retry_after_cap: float = 120.0
     respect_robots: bool = True
     allow_private_addresses: bool = False
-    allowed_ports: tuple[int, ...] = (80, 443, 8080, 8443)
+    # Ports a URL may name; None allows any port (the tests' local server needs it).
+    allowed_ports: tuple[int, ...] | None = (80, 443, 8080, 8443)

@@ -29,6 +29,8 @@ class Outcome(StrEnum):
     DECODE_ERROR = "decode_error"
     RETRY_LATER = "retry_later"
     EMPTY_BODY = "empty_body"
+    HTTP_3XX = "http_3xx"
+    INTERNAL_ERROR = "internal_error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +51,13 @@ class FetchRequest:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """One HTTP attempt (a retry is a new attempt); each becomes a row in `fetches`."""
+    """One HTTP attempt (a retry is a new attempt); each becomes a row in `fetches`.
+
+    An attempt follows redirects: `redirect_chain` lists the URLs that answered with
+    a redirect, in order, and `final_url` is the last URL requested. A URL refused
+    before any request (robots, address guard, ...) still gets one attempt, with
+    `status_code=None`, so every fetch leaves a row.
+    """
 
     url: str
     attempt: int
@@ -65,7 +73,12 @@ class Attempt:
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
-    """The final result for one URL after redirects and retries."""
+    """The final result for one URL after redirects and retries.
+
+    `body` is the decoded content (Content-Encoding removed) and `text` the body
+    decoded to `str` with `charset`; both are set only for `ok`. `validators` are
+    the ETag/Last-Modified to store for the next conditional GET.
+    """
 
     url: str
     outcome: Outcome

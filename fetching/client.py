@@ -1,0 +1,204 @@
+"""The httpx client recite fetches with, its address-pinning transport, and the
+translation of httpx errors into `fetching.errors`.
+
+Pinning: the fetcher resolves and checks a host (`guard.resolve_checked`), then
+sends the request inside `pinned(...)`. The network backend below connects to
+exactly those checked addresses instead of resolving the name again, so DNS
+rebinding between check and connect cannot reach a private address. The URL,
+Host header and TLS SNI/certificate check keep the host name (httpcore passes
+the origin host as `server_hostname`). A connection made without a pin (the
+client used on its own) resolves and checks through the guard itself.
+"""
+
+import contextvars
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+
+import httpcore
+import httpx
+
+from fetching.config import FetchConfig
+from fetching.errors import (
+    BlockedSchemeError,
+    ConnectError,
+    FetchTimeoutError,
+    InvalidURLError,
+    ProtocolError,
+)
+from fetching.guard import IPAddress, Resolver, SystemResolver, resolve_checked
+
+_PinMap = Mapping[tuple[str, int], tuple[str, ...]]
+_PINS: contextvars.ContextVar[_PinMap | None] = contextvars.ContextVar(
+    "recite_fetch_pins", default=None
+)
+
+ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
+# We decompress ourselves, bounded (body.py), so we offer only what we decode.
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+@contextmanager
+def pinned(host: str, port: int, addresses: Iterable[IPAddress]) -> Iterator[None]:
+    """Within the block, connections to host:port go to `addresses` only."""
+    current = _PINS.get() or {}
+    token = _PINS.set({**current, (host.lower(), port): tuple(str(a) for a in addresses)})
+    try:
+        yield
+    finally:
+        _PINS.reset(token)
+
+
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore network backend that connects to pinned, checked addresses."""
+
+    def __init__(
+        self,
+        inner: httpcore.AsyncNetworkBackend,
+        resolver: Resolver,
+        *,
+        allow_private: bool,
+        resolve_timeout: float,
+    ) -> None:
+        self._inner = inner
+        self._resolver = resolver
+        self._allow_private = allow_private
+        self._resolve_timeout = resolve_timeout
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Connect to the first reachable pinned address of host:port."""
+        addresses = (_PINS.get() or {}).get((host.lower(), port))
+        if addresses is None:
+            checked = await resolve_checked(
+                host,
+                port,
+                self._resolver,
+                allow_private=self._allow_private,
+                timeout=self._resolve_timeout,
+            )
+            addresses = tuple(str(a) for a in checked)
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc  # try the next checked address, like happy eyeballs would
+        assert failure is not None  # resolve_checked never returns no address
+        raise failure
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Refused: recite only speaks TCP to public addresses."""
+        raise httpcore.ConnectError("unix sockets are not allowed")
+
+    async def sleep(self, seconds: float) -> None:
+        """Delegate to the wrapped backend."""
+        await self._inner.sleep(seconds)
+
+
+class PinnedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a connection pool that uses `PinnedBackend`."""
+
+    def __init__(self, config: FetchConfig, backend: httpcore.AsyncNetworkBackend) -> None:
+        limits = _limits(config)
+        super().__init__(limits=limits, trust_env=False)
+        # Replace the pool httpx built with one on our backend; httpx keeps its
+        # request mapping and exception translation (map_httpcore_exceptions).
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
+
+
+def _limits(config: FetchConfig) -> httpx.Limits:
+    """Pool limits matching the global concurrency."""
+    return httpx.Limits(
+        max_connections=config.concurrency,
+        max_keepalive_connections=config.concurrency,
+        keepalive_expiry=30.0,
+    )
+
+
+def make_client(
+    config: FetchConfig,
+    *,
+    resolver: Resolver | None = None,
+    network_backend: httpcore.AsyncNetworkBackend | None = None,
+) -> httpx.AsyncClient:
+    """The AsyncClient for one run; the caller enters it with `async with`.
+
+    `resolver` is used only for connections made without a pin (the Fetcher
+    pins every request); `network_backend` opens the actual sockets (tests use
+    it to route public-looking test addresses to 127.0.0.1).
+    """
+    backend = PinnedBackend(
+        network_backend or httpcore.AnyIOBackend(),
+        resolver or SystemResolver(),
+        allow_private=config.allow_private_addresses,
+        resolve_timeout=config.connect_timeout,
+    )
+    return httpx.AsyncClient(
+        transport=PinnedTransport(config, backend),
+        headers={
+            "User-Agent": config.user_agent,
+            "Accept": ACCEPT,
+            "Accept-Encoding": ACCEPT_ENCODING,
+        },
+        timeout=httpx.Timeout(
+            connect=config.connect_timeout,
+            read=config.read_timeout,
+            write=config.read_timeout,
+            pool=config.total_timeout,
+        ),
+        follow_redirects=False,  # the Fetcher follows, re-checking every hop
+        trust_env=False,  # no proxy from the environment: it would bypass pinning
+    )
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Turn httpx exceptions raised in the block into `fetching.errors`."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise FetchTimeoutError(_describe(exc)) from exc
+    except httpx.ConnectError as exc:
+        raise ConnectError(_describe(exc)) from exc
+    except (httpx.ReadError, httpx.WriteError, httpx.CloseError) as exc:
+        raise ConnectError(f"connection broken: {_describe(exc)}") from exc
+    except httpx.ProtocolError as exc:
+        raise ProtocolError(_describe(exc)) from exc
+    except httpx.UnsupportedProtocol as exc:
+        raise BlockedSchemeError(_describe(exc)) from exc
+    except httpx.InvalidURL as exc:
+        raise InvalidURLError(_describe(exc)) from exc
+    except httpx.TransportError as exc:
+        raise ConnectError(_describe(exc)) from exc
+    except httpx.DecodingError as exc:
+        raise ProtocolError(_describe(exc)) from exc
+
+
+def _describe(exc: BaseException) -> str:
+    """Exception class and message; some httpx errors have an empty message."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+

@@ -1,0 +1,505 @@
+"""The Fetcher: one FetchResult per URL, with politeness, robots, guard, retries, limits.
+
+One attempt = the request and the redirects it leads to. Each hop is checked
+the same way: URL (scheme, credentials, port), address guard (resolve, refuse
+non-public, pin), robots.txt, then one request under the host's politeness slot.
+"""
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+from fetching.body import content_encodings, read_decoded
+from fetching.charset import decode_html
+from fetching.client import pinned, translated
+from fetching.config import FetchConfig
+from fetching.content import (
+    binary_kind,
+    describe_type,
+    is_html_type,
+    looks_like_html,
+    parse_content_type,
+)
+from fetching.errors import (
+    BadRedirectError,
+    DecodeError,
+    EmptyBodyError,
+    FetchError,
+    ProtocolError,
+    RedirectLoopError,
+    RefusedError,
+    RobotsDeniedError,
+    TooLargeError,
+    TooManyRedirectsError,
+    TotalTimeoutError,
+    UnsupportedTypeError,
+)
+from fetching.guard import IPAddress, Resolver, SystemResolver, resolve_checked
+from fetching.politeness import Clock, HostScheduler, Sleep
+from fetching.records import Attempt, FetchRequest, FetchResult, Outcome, Validators
+from fetching.retry import Backoff, is_retryable_status, next_delay, parse_retry_after
+from fetching.robots import (
+    ALLOW_ALL,
+    CRAWL_DELAY_CAP,
+    MAX_ROBOTS_BYTES,
+    RobotsCache,
+    RobotsRules,
+    agent_token,
+    parse_robots,
+    unreachable,
+)
+from fetching.target import Target, check_url
+
+logger = logging.getLogger(__name__)
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_ROBOTS_MAX_REDIRECTS = 5  # RFC 9309 §2.3.1.2: follow at least five
+
+
+@dataclass(slots=True)
+class _State:
+    """What one attempt found so far; becomes an Attempt and maybe the FetchResult."""
+
+    outcome: Outcome = Outcome.INTERNAL_ERROR
+    final_url: str | None = None
+    chain: list[str] = field(default_factory=list)
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    content_type: str | None = None
+    charset: str | None = None
+    text: str | None = None
+    validators: Validators = field(default_factory=Validators)
+    error: str | None = None
+    retryable: bool = False
+    retry_after: float | None = None
+    raw_bytes: int = 0
+    network_s: float = 0.0
+
+
+class Fetcher:
+    """Fetches URLs politely and safely; never raises for a URL.
+
+    A Fetcher lives for one run and one event loop: its per-host schedule and
+    robots.txt cache persist across `fetch_many` calls.
+    """
+
+    def __init__(
+        self,
+        config: FetchConfig,
+        client: httpx.AsyncClient,
+        *,
+        resolver: Resolver | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._config = config
+        self._client = client
+        self._resolver = resolver or SystemResolver()
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._now = now
+        self._token = agent_token(config.user_agent)
+        self._backoff = Backoff(config.backoff_base, config.backoff_max)
+        self._scheduler = HostScheduler(
+            concurrency=config.concurrency,
+            per_host_concurrency=config.per_host_concurrency,
+            per_host_delay=config.per_host_delay,
+            clock=clock,
+            sleep=sleep,
+        )
+        self._robots = RobotsCache(self._load_robots)
+
+    async def fetch_many(
+        self,
+        requests: Sequence[FetchRequest],
+        on_result: Callable[[FetchResult], None] | None = None,
+    ) -> list[FetchResult]:
+        """Fetch all `requests` concurrently; results in input order, `on_result` as each ends."""
+        results: list[FetchResult | None] = [None] * len(requests)
+
+        async def one(index: int, request: FetchRequest) -> None:
+            result = await self.fetch(request)
+            results[index] = result
+            if on_result is not None:
+                on_result(result)
+
+        async with asyncio.TaskGroup() as group:
+            for index, request in enumerate(requests):
+                group.create_task(one(index, request))
+        return [result for result in results if result is not None]
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """Fetch one URL, following redirects and retrying; always returns a result."""
+        try:
+            return await self._fetch(request)
+        except Exception as exc:  # the contract: a bug costs one URL, never the batch
+            logger.exception("unexpected error fetching %s", request.url)
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            attempt = Attempt(
+                url=request.url,
+                attempt=1,
+                started_at=self._now(),
+                outcome=Outcome.INTERNAL_ERROR,
+                error=error,
+            )
+            return FetchResult(
+                url=request.url, outcome=Outcome.INTERNAL_ERROR, attempts=(attempt,), error=error
+            )
+
+    async def _fetch(self, request: FetchRequest) -> FetchResult:
+        """Attempts with backoff until one is final or attempts run out."""
+        attempts: list[Attempt] = []
+        number = 0
+        while True:
+            number += 1
+            state = await self._attempt(request, number, attempts)
+            if not state.retryable:
+                return _result(request, state, attempts)
+            if number >= self._config.max_attempts:
+                if state.status == 429:
+                    # Still rate-limited: the page is not gone, ask again next run.
+                    state.outcome = Outcome.RETRY_LATER
+                return _result(request, state, attempts)
+            delay = next_delay(
+                self._backoff,
+                number,
+                state.retry_after,
+                self._config.retry_after_cap,
+                self._rng,
+            )
+            if delay is None:
+                state.outcome = Outcome.RETRY_LATER
+                state.error = (
+                    f"{state.error}; Retry-After {state.retry_after:g}s exceeds the "
+                    f"{self._config.retry_after_cap:g}s cap"
+                )
+                return _result(request, state, attempts)
+            await self._sleep(delay)
+
+    async def _attempt(
+        self, request: FetchRequest, number: int, attempts: list[Attempt]
+    ) -> _State:
+        """One attempt (with its redirects), recorded in `attempts`."""
+        started_at = self._now()
+        state = _State()
+        try:
+            await self._follow(request, state)
+        except FetchError as exc:
+            state.outcome = exc.outcome
+            state.error = str(exc) or type(exc).__name__
+            state.retryable = exc.retryable
+        attempts.append(
+            Attempt(
+                url=request.url,
+                attempt=number,
+                started_at=started_at,
+                outcome=state.outcome,
+                status_code=state.status,
+                final_url=state.final_url,
+                redirect_chain=tuple(state.chain),
+                error=state.error,
+                bytes=state.raw_bytes,
+                elapsed_ms=round(state.network_s * 1000, 3),
+            )
+        )
+        return state
+
+    async def _follow(self, request: FetchRequest, state: _State) -> None:
+        """Request the URL and each redirect target, checking every hop."""
+        url: str = request.url
+        seen: set[str] = set()
+        for _hop in range(self._config.max_redirects + 1):
+            target = check_url(url, self._config.allowed_ports)
+            key = str(target.url)
+            if key in seen:
+                raise RedirectLoopError(f"redirect loop: {key} is already in the chain")
+            seen.add(key)
+            state.final_url = key
+            addresses = await self._resolve(target)
+            await self._check_robots(target)
+            location = await self._request(target, addresses, request.validators, state)
+            if location is None:
+                return
+            state.chain.append(key)
+            url = location
+        raise TooManyRedirectsError(f"more than {self._config.max_redirects} redirects")
+
+    async def _resolve(self, target: Target) -> tuple[IPAddress, ...]:
+        """Checked addresses of the target's host (guard; re-run on every hop)."""
+        return await resolve_checked(
+            target.host,
+            target.port,
+            self._resolver,
+            allow_private=self._config.allow_private_addresses,
+            timeout=self._config.connect_timeout,
+        )
+
+    async def _check_robots(self, target: Target) -> None:
+        """Refuse the target if its robots.txt disallows it for recite."""
+        if not self._config.respect_robots:
+            return
+        rules = await self._robots.rules(target.origin)
+        if rules.failure is not None:
+            # The host did not answer for robots.txt; report the network failure,
+            # without retries: the cached rules will not change during this run.
+            raise rules.failure(
+                f"{rules.note}; {target.origin} is off-limits for this run "
+                "(RFC 9309 §2.3.1.4)",
+                retryable=False,
+            )
+        path = target.url.raw_path.decode("ascii")
+        if not rules.allowed(path):
+            detail = f" ({rules.note})" if rules.note else ""
+            raise RobotsDeniedError(
+                f"robots.txt of {target.origin} disallows {path} for {self._token}{detail}"
+            )
+
+    async def _request(
+        self,
+        target: Target,
+        addresses: tuple[IPAddress, ...],
+        validators: Validators,
+        state: _State,
+    ) -> str | None:
+        """One GET under the host's politeness slot; the redirect target or None."""
+        request = self._client.build_request(
+            "GET", target.url, headers=_conditional_headers(validators)
+        )
+        async with self._scheduler.slot(target.host), self._budget(state):
+            with pinned(target.host, target.port, addresses):
+                with translated():
+                    response = await self._client.send(request, stream=True)
+                try:
+                    return await self._handle(response, target, validators, state)
+                finally:
+                    await response.aclose()
+
+    @asynccontextmanager
+    async def _budget(self, state: _State) -> AsyncIterator[None]:
+        """Time the block against the attempt's total cap (politeness waits excluded)."""
+        remaining = self._config.total_timeout - state.network_s
+        start = self._clock()
+        try:
+            async with _deadline(remaining):
+                yield
+        finally:
+            state.network_s += self._clock() - start
+
+    async def _handle(
+        self,
+        response: httpx.Response,
+        target: Target,
+        validators: Validators,
+        state: _State,
+    ) -> str | None:
+        """Interpret the status; read the body of a 2xx. Returns a redirect target or None."""
+        status = response.status_code
+        state.status = status
+        state.headers = tuple(response.headers.multi_items())
+        if status in _REDIRECTS:
+            return _redirect_target(response, target)
+        if status == 304:
+            self._not_modified(response, validators, state)
+            return None
+        if 300 <= status < 400:
+            raise BadRedirectError(f"HTTP {status} is not a redirect recite follows")
+        if 400 <= status < 600:
+            self._failed_status(response, state)
+            return None
+        if not 200 <= status < 300:
+            raise ProtocolError(f"unexpected status {status}")
+        await self._read_page(response, state)
+        state.validators = _validators(response, Validators())
+        return None
+
+    def _not_modified(
+        self, response: httpx.Response, validators: Validators, state: _State
+    ) -> None:
+        """A 304: fine if we asked conditionally (RFC 9110 §15.4.5)."""
+        if validators.etag is None and validators.last_modified is None:
+            raise BadRedirectError("304 Not Modified to an unconditional request")
+        state.outcome = Outcome.NOT_MODIFIED
+        state.validators = _validators(response, validators)
+
+    def _failed_status(self, response: httpx.Response, state: _State) -> None:
+        """Record a 4xx/5xx, retryable or not, with any Retry-After."""
+        status = response.status_code
+        state.outcome = Outcome.HTTP_4XX if status < 500 else Outcome.HTTP_5XX
+        state.error = f"HTTP {status} {response.reason_phrase}".strip()
+        if is_retryable_status(status):
+            state.retryable = True
+            state.retry_after = parse_retry_after(response.headers.get("retry-after"))
+
+    async def _read_page(self, response: httpx.Response, state: _State) -> None:
+        """Check type and size, read the body within limits, decode it to text."""
+        ctype = parse_content_type(response.headers.get("content-type"))
+        if ctype.mime is not None and not is_html_type(ctype.mime):
+            raise UnsupportedTypeError(f"content type {describe_type(ctype.mime)}")
+        encodings = content_encodings(response.headers.get("content-encoding"))
+        _check_declared_length(response, encodings, self._config.max_bytes)
+        with translated():
+            body, state.raw_bytes = await read_decoded(
+                response.aiter_raw(), encodings, self._config.max_bytes
+            )
+        if not body.strip():
+            raise EmptyBodyError(f"HTTP {response.status_code} with an empty body")
+        if ctype.mime is None and not looks_like_html(body):
+            kind = binary_kind(body, None) or "not HTML"
+            raise UnsupportedTypeError(f"no Content-Type, and the body is {kind}")
+        _check_not_binary(body, ctype.mime or "(none)", ctype.charset)
+        decoded = decode_html(body, ctype.charset)
+        if decoded is None:
+            raise DecodeError("no charset decodes the body to text")
+        state.outcome = Outcome.OK
+        state.body = body
+        state.content_type = ctype.mime or "text/html"
+        state.charset = decoded.charset
+        state.text = decoded.text
+
+    async def _load_robots(self, origin: str) -> RobotsRules:
+        """Fetch and parse robots.txt of `origin`, following up to five redirects."""
+        url = f"{origin}/robots.txt"
+        try:
+            for _hop in range(_ROBOTS_MAX_REDIRECTS + 1):
+                target = check_url(url, self._config.allowed_ports)
+                addresses = await self._resolve(target)
+                outcome = await self._robots_request(target, addresses)
+                if isinstance(outcome, RobotsRules):
+                    return self._apply_crawl_delay(target, outcome)
+                url = outcome
+        except RefusedError as exc:
+            # A robots.txt we may not request (redirect to a blocked place) is
+            # "unavailable", like a 4xx (RFC 9309 §2.3.1.3); the page itself still
+            # passes the guard on its own.
+            return RobotsRules(note=f"robots.txt refused: {exc}")
+        except FetchError as exc:
+            return unreachable(str(exc) or type(exc).__name__, type(exc))
+        # RFC 9309 §2.3.1.2: past five redirects the crawler MAY treat it as unavailable.
+        return RobotsRules(note="robots.txt: too many redirects")
+
+    async def _robots_request(
+        self, target: Target, addresses: tuple[IPAddress, ...]
+    ) -> RobotsRules | str:
+        """One robots.txt request: its rules, or the redirect target to follow."""
+        request = self._client.build_request("GET", target.url)
+        async with self._scheduler.slot(target.host), _deadline(self._config.total_timeout):
+            with pinned(target.host, target.port, addresses):
+                with translated():
+                    response = await self._client.send(request, stream=True)
+                try:
+                    return await self._robots_response(response, target)
+                finally:
+                    await response.aclose()
+
+    async def _robots_response(self, response: httpx.Response, target: Target) -> RobotsRules | str:
+        """Rules from a robots.txt response (RFC 9309 §2.3.1), or a redirect target."""
+        status = response.status_code
+        if status in _REDIRECTS:
+            return _redirect_target(response, target)
+        if 200 <= status < 300:
+            with translated():
+                body, _ = await read_decoded(
+                    response.aiter_raw(),
+                    content_encodings(response.headers.get("content-encoding")),
+                    MAX_ROBOTS_BYTES,
+                    truncate=True,
+                )
+            return parse_robots(body.decode("utf-8", errors="replace"), self._token)
+        if status == 429 or status >= 500:
+            # Google and RFC 9309 §2.3.1.4 both read 5xx as "unreachable"; a 429 is
+            # the server asking us to back off, not saying there are no rules.
+            return unreachable(f"HTTP {status}")
+        return ALLOW_ALL  # 4xx (and odd 1xx/3xx): "unavailable", crawl freely (§2.3.1.3)
+
+    def _apply_crawl_delay(self, target: Target, rules: RobotsRules) -> RobotsRules:
+        """Raise the host's delay to the robots.txt Crawl-delay (capped)."""
+        if rules.crawl_delay:
+            self._scheduler.raise_delay(target.host, min(rules.crawl_delay, CRAWL_DELAY_CAP))
+        return rules
+
+
+@asynccontextmanager
+async def _deadline(seconds: float) -> AsyncIterator[None]:
+    """Raise TotalTimeoutError if the block runs longer than `seconds`."""
+    if seconds <= 0:
+        raise TotalTimeoutError("total time cap exhausted")
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError as exc:
+        raise TotalTimeoutError(f"total time cap of {seconds:g}s exceeded") from exc
+
+
+def _result(request: FetchRequest, state: _State, attempts: list[Attempt]) -> FetchResult:
+    """The FetchResult for the last attempt's state."""
+    return FetchResult(
+        url=request.url,
+        outcome=state.outcome,
+        attempts=tuple(attempts),
+        status_code=state.status,
+        final_url=state.final_url,
+        redirect_chain=tuple(state.chain),
+        headers=state.headers,
+        body=state.body,
+        content_type=state.content_type,
+        charset=state.charset,
+        text=state.text,
+        validators=state.validators,
+        error=state.error,
+    )
+
+
+def _conditional_headers(validators: Validators) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from stored validators (RFC 9110 §13.1)."""
+    headers: dict[str, str] = {}
+    if validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    return headers
+
+
+def _validators(response: httpx.Response, fallback: Validators) -> Validators:
+    """ETag/Last-Modified of a response, keeping `fallback` for those it lacks."""
+    return Validators(
+        etag=response.headers.get("etag") or fallback.etag,
+        last_modified=response.headers.get("last-modified") or fallback.last_modified,
+    )
+
+
+def _redirect_target(response: httpx.Response, target: Target) -> str:
+    """Absolute URL of a redirect's Location (relative references allowed, RFC 9110 §10.2.2)."""
+    location = response.headers.get("location", "").strip()
+    if not location:
+        raise BadRedirectError(f"HTTP {response.status_code} without a Location header")
+    try:
+        return str(target.url.join(location))
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise BadRedirectError(f"unusable Location {location!r}: {exc}") from exc
+
+
+def _check_declared_length(response: httpx.Response, encodings: list[str], limit: int) -> None:
+    """Refuse early when an uncompressed body announces more than `limit` bytes."""
+    declared = response.headers.get("content-length", "").strip()
+    if not encodings and declared.isdigit() and int(declared) > limit:
+        raise TooLargeError(f"Content-Length {declared} exceeds {limit} bytes")
+
+
+def _check_not_binary(body: bytes, mime: str, charset: str | None) -> None:
+    """Refuse a body labelled HTML that is a known binary format or not text at all."""
+    kind = binary_kind(body, charset)
+    if kind == "binary data":
+        raise DecodeError(f"body labelled {mime} is binary data, not text")
+    if kind is not None:
+        raise UnsupportedTypeError(f"body labelled {mime} is {kind}")
