@@ -1,0 +1,93 @@
+"""Main text and metadata of an HTML page with trafilatura, stateless."""
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import lxml.html
+import trafilatura
+
+from extractors.records import ExtractedDocument
+
+EXTRACTOR = "trafilatura"
+EXTRACTOR_VERSION = str(trafilatura.__version__)
+_LINK_TAG = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
+_CANONICAL = re.compile(r"""\brel\s*=\s*["']?canonical\b""", re.IGNORECASE)
+_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+# <link> belongs in <head>, which real pages keep within their first few hundred KB.
+_HEAD_BYTES = 256 * 1024
+
+
+def extract_html(html: str, url: str | None = None) -> ExtractedDocument | None:
+    """Extract main text and metadata; None when the page has no main text."""
+    try:
+        # deduplicate=False: trafilatura's dedup keeps a per-process cache, so the same
+        # page would extract differently on later calls (DESIGN.md, stateless extraction).
+        doc = trafilatura.bare_extraction(
+            html,
+            url=url,
+            with_metadata=True,
+            deduplicate=False,
+            include_comments=False,
+        )
+    except (ValueError, TypeError, AttributeError, lxml.etree.LxmlError):
+        # trafilatura raises on some malformed trees; a broken page is "no main text".
+        return None
+    if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():
+        return None
+    canonical = find_canonical(html, url)
+    return ExtractedDocument(
+        text=str(doc.text).strip(),
+        title=_clean(doc.title),
+        author=_clean(doc.author),
+        published=_clean(doc.date),
+        sitename=_clean(doc.sitename),
+        hostname=_clean(doc.hostname),
+        language=_clean(doc.language),
+        description=_clean(doc.description),
+        canonical_url=canonical,
+    )
+
+
+def find_canonical(html: str, url: str | None) -> str | None:
+    """The page's `<link rel=canonical>` URL (RFC 6596), absolute, if it declares one."""
+    for tag in _LINK_TAG.findall(html[:_HEAD_BYTES]):
+        if _CANONICAL.search(tag):
+            match = _HREF.search(tag)
+            href = str(next((g for g in match.groups() if g), "")) if match else ""
+            if href.strip():
+                return urljoin(url or "", href.strip())
+    return None
+
+
+def html_to_text(html: str) -> str:
+    """All visible text of an HTML fragment, for seeds trafilatura finds no main text in."""
+    try:
+        text: str = lxml.html.document_fromstring(html).text_content()
+        return str(text)
+    except (ValueError, lxml.etree.LxmlError):
+        return ""
+
+
+def _clean(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """The result of extracting one page: a document, or the reason there is none."""
+
+    document: ExtractedDocument | None
+    reason: str
+
+
+def extract_page(html: str, url: str | None = None) -> Extraction:
+    """Extract one page without ever raising: `reason` is 'ok', 'no_main_text' or an error."""
+    try:
+        document = extract_html(html, url)
+    except Exception as exc:
+        return Extraction(None, f"extract_error: {type(exc).__name__}: {exc}"[:500])
+    return Extraction(document, "ok" if document is not None else "no_main_text")

@@ -1,0 +1,51 @@
+"""URL normalization: the one function that decides a URL's identity in the frontier."""
+
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import courlan
+
+# Characters that end a sentence around a URL rather than belong to it.
+_TRAILING = ".,;:!?'\"”’»›…"
+_PAIRS = {")": "(", "]": "[", "}": "{", ">": "<"}
+
+
+class InvalidUrl(ValueError):
+    """The text is not an absolute http(s) URL we can fetch."""
+
+
+def strip_trailing_punctuation(raw: str) -> str:
+    """Drop sentence punctuation after a URL, keeping balanced brackets (Wikipedia-style)."""
+    url = raw.strip()
+    while url:
+        last = url[-1]
+        if last in _TRAILING or (last in _PAIRS and url.count(last) > url.count(_PAIRS[last])):
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
+def normalize_url(raw: str, base: str | None = None) -> str:
+    """Return the normalized absolute form of `raw`, or raise `InvalidUrl`."""
+    text = raw.strip().replace(" ", "%20")
+    if base is not None:
+        text = urljoin(base, text)
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if not scheme or not scheme.isascii() or not scheme.replace("+", "").isalnum():
+        raise InvalidUrl("no scheme")
+    if scheme not in ("http", "https"):
+        # Kept as a citation so the fetcher's guard records it as refused, not dropped.
+        return urlunsplit((scheme, parts.netloc.lower(), parts.path, parts.query, ""))
+    if not parts.hostname:
+        raise InvalidUrl("no host")
+    # Dot segments resolved per RFC 3986 §5.2.4; fragments never reach the server (§3.5).
+    resolved = urljoin(f"{scheme}://{parts.netloc}/", parts.path or "/")
+    rebuilt = urlunsplit(urlsplit(resolved)._replace(query=parts.query, fragment=""))
+    try:
+        # Non-strict mode sorts the query and drops trackers (utm_*, fbclid, ...) but keeps
+        # parameters that may select content (strict mode dropped YouTube's ?t=).
+        normalized = courlan.normalize_url(rebuilt, strict=False)
+    except (ValueError, UnicodeError) as exc:
+        raise InvalidUrl(str(exc)) from exc
+    return str(normalized)

@@ -1,0 +1,54 @@
+"""A pool of processes that extract pages, created by the flow and passed to its tasks."""
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from extractors.content import Extraction, extract_page
+
+# Below this many pages a batch is extracted in-process: starting workers costs more.
+_MIN_PARALLEL = 8
+
+
+class ExtractionPool:
+    """Extracts batches of pages across processes (CPU-bound: one per core by default)."""
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def extract(self, pages: Sequence[tuple[str, str]]) -> list[Extraction]:
+        """Extract (html, url) pairs, in order; a crashed worker fails only its batch's pages."""
+        if self.workers == 1 or len(pages) < _MIN_PARALLEL:
+            return [extract_page(html, url) for html, url in pages]
+        htmls = [html for html, _ in pages]
+        urls = [url for _, url in pages]
+        chunk = max(1, len(pages) // (self.workers * 4))
+        try:
+            return list(self._executor().map(extract_page, htmls, urls, chunksize=chunk))
+        except BrokenProcessPool as exc:
+            self.close()
+            reason = f"extract_error: worker process died ({exc})"
+            return [Extraction(None, reason) for _ in pages]
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: the flow process runs threads (Prefect, httpx), and forking a
+            # threaded process can deadlock the child.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "ExtractionPool":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

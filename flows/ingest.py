@@ -1,0 +1,111 @@
+"""The `ingest` flow: seeds → citations → fetch → extract → DuckDB, then publish.
+
+Resources (working database, HTTP client, extraction processes) are opened here and
+passed down to thin tasks. Fetching of batch i+1 overlaps the extraction of batch i.
+"""
+
+# No `from __future__ import annotations`: the flow's pydantic parameter must resolve at
+# serve time (PrefectHQ/prefect#19447).
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.futures import PrefectFuture
+from prefect.runtime import flow_run
+
+from extractors.content import Extraction
+from fetching.records import FetchResult
+from flows import resources
+from flows.extraction import ExtractionPool
+from flows.progress import RunProgress
+from flows.seeds import SeedDocument, SeedLimits
+from flows.settings import IngestParameters
+from flows.steps import now
+from flows.summary import RunSummary, Tally
+from flows.tasks import extract_batch, fetch_batch, read_seeds, save_batch, save_seeds
+from storage.database import WorkingDatabase
+from storage.store import Store
+
+
+@flow(name="ingest", description="Fetch, extract and store the pages that seed documents cite.")
+async def ingest(params: IngestParameters = IngestParameters()) -> RunSummary:  # noqa: B008
+    """Run the whole pipeline once and publish the database for SQL clients."""
+    run_id = _run_id()
+    tally = Tally()
+    with WorkingDatabase(Path(params.db)) as wdb, ExtractionPool(params.extract_workers) as pool:
+        store = Store(wdb.con)
+        store.start_run(run_id, params.model_dump(mode="json"), now())
+        try:
+            await _run(params, store, pool, run_id, tally)
+        except BaseException as exc:
+            store.finish_run(run_id, "failed", tally.counts, now(), error=repr(exc)[:2000])
+            raise
+        store.finish_run(run_id, "completed", tally.counts, now())
+        totals = store.totals()
+        wdb.publish()
+    return RunSummary(run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())))
+
+
+async def _run(
+    params: IngestParameters, store: Store, pool: ExtractionPool, run_id: str, tally: Tally
+) -> None:
+    logger = get_run_logger()
+    limits = SeedLimits(params.max_seed_bytes, params.max_urls_per_seed)
+    seeds = read_seeds(params.seeds, limits)
+    tally.add(save_seeds(store, seeds))
+    urls = _due_urls(store, _cited_urls(seeds), params, tally)
+    logger.info("%d seeds, %d URLs to fetch", len(seeds), len(urls))
+    config = params.fetch_config()
+    with RunProgress(logger) as progress:
+        progress.start("fetch", len(urls))
+        progress.start("extract", len(urls))
+        async with resources.open_fetcher(config) as fetcher:
+            pending: tuple[list[FetchResult], PrefectFuture[list[Extraction]]] | None = None
+            for batch in _chunks(urls, params.batch_size):
+                results = await fetch_batch(fetcher, store.fetch_requests(batch))
+                progress.advance("fetch", len(results))
+                if pending is not None:
+                    _store(store, run_id, *pending, tally, progress)
+                pending = (results, extract_batch.submit(pool, results))
+            if pending is not None:
+                _store(store, run_id, *pending, tally, progress)
+
+
+def _store(
+    store: Store,
+    run_id: str,
+    results: list[FetchResult],
+    future: PrefectFuture[list[Extraction]],
+    tally: Tally,
+    progress: RunProgress,
+) -> None:
+    extractions = future.result()
+    tally.add(save_batch(store, run_id, results, extractions))
+    progress.advance("extract", len(results))
+
+
+def _cited_urls(seeds: Sequence[SeedDocument]) -> list[str]:
+    """Every URL the seeds cite, once, in order of first citation."""
+    return list(dict.fromkeys(c.url for seed in seeds for c in seed.citations))
+
+
+def _due_urls(store: Store, urls: list[str], params: IngestParameters, tally: Tally) -> list[str]:
+    """The URLs to fetch this run: the re-fetch policy and the per-run cap applied."""
+    if params.refetch_after_hours > 0:
+        fresh = store.fresh_urls(urls, now() - timedelta(hours=params.refetch_after_hours))
+        tally.bump("fetch", "skipped_fresh", len(fresh))
+        urls = [u for u in urls if u not in fresh]
+    tally.bump("fetch", "deferred_run_cap", max(0, len(urls) - params.max_urls_per_run))
+    return urls[: params.max_urls_per_run]
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _run_id() -> str:
+    run = flow_run.get_id()
+    return str(run) if run else str(uuid.uuid4())

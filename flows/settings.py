@@ -1,0 +1,134 @@
+"""The run's parameters: one typed model, also read from `RECITE_<NAME>` environment variables.
+
+`IngestParameters` is the `ingest` flow's only parameter, so the Prefect UI shows each
+field as a form input with its description and refuses values outside the bounds.
+`Settings` is the same model read from the environment; each field is also a
+`recite run` flag (see flows/cli.py). No module-level instance: callers build one.
+"""
+
+# No `from __future__ import annotations` here: Prefect resolves these models at serve time
+# (PrefectHQ/prefect#19447).
+import json
+import os
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from fetching.config import DEFAULT_USER_AGENT, FetchConfig
+
+
+class IngestParameters(BaseModel):
+    """Parameters of one ingest run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seeds: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["examples/seeds"],
+        description="Seed files or folders (read recursively): .txt, .md, .html.",
+        min_length=1,
+    )
+    db: str = Field(
+        "data/recite.duckdb",
+        description="DuckDB file that SQL clients open; the run publishes to it at the end.",
+    )
+    allow_private_addresses: bool = Field(
+        False,
+        description="Fetch URLs resolving to loopback/private/link-local addresses "
+        "(tests, intranets). Schemes, credentials and ports are still checked.",
+    )
+    allowed_ports: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [80, 443, 8080, 8443],
+        description="Ports URLs may use; an empty list allows any port.",
+    )
+    concurrency: int = Field(16, ge=1, le=512, description="Requests in flight at once, all hosts.")
+    per_host_concurrency: int = Field(2, ge=1, le=32, description="Requests in flight per host.")
+    per_host_delay: float = Field(
+        1.0, ge=0.0, le=300.0, description="Minimum seconds between requests to one host."
+    )
+    connect_timeout: float = Field(10.0, gt=0, le=300, description="Seconds to connect.")
+    read_timeout: float = Field(20.0, gt=0, le=600, description="Seconds between bytes read.")
+    total_timeout: float = Field(
+        60.0, gt=0, le=3600, description="Seconds a whole request may take (slow-drip guard)."
+    )
+    max_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, le=1 << 30, description="Largest body kept, after decoding."
+    )
+    max_redirects: int = Field(5, ge=0, le=30, description="Redirects followed per URL.")
+    max_attempts: int = Field(3, ge=1, le=10, description="Tries per URL (retries + 1).")
+    retry_after_cap: float = Field(
+        120.0, ge=0, le=3600,
+        description="Longest Retry-After honoured in a run; longer defers to the next run.",
+    )
+    respect_robots: bool = Field(True, description="Obey robots.txt for recite's User-Agent.")
+    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1, description="User-Agent header.")
+    refetch_after_hours: float = Field(
+        0.0, ge=0.0, le=24 * 365,
+        description="Re-fetch a known URL only if its last fetch is older (0: every run).",
+    )
+    batch_size: int = Field(
+        200, ge=1, le=10_000, description="URLs per fetch/extract batch (one task run each)."
+    )
+    extract_workers: int = Field(
+        0, ge=0, le=256, description="Processes extracting text (0: one per CPU core)."
+    )
+    max_seed_bytes: int = Field(
+        20 * 1024 * 1024, ge=1, description="Bytes read of one seed file; the rest is cut."
+    )
+    max_urls_per_seed: int = Field(10_000, ge=0, description="URLs taken from one seed.")
+    max_urls_per_run: int = Field(100_000, ge=0, description="URLs fetched in one run.")
+    dedup_threshold: float = Field(
+        0.8, ge=0.5, le=1.0,
+        description="Jaccard similarity at which two documents are near-duplicates.",
+    )
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _split_paths(cls, value: Any) -> Any:
+        return _split(value, os.pathsep)
+
+    @field_validator("allowed_ports", mode="before")
+    @classmethod
+    def _split_ports(cls, value: Any) -> Any:
+        return _split(value, ",")
+
+    def fetch_config(self) -> FetchConfig:
+        """The fetcher's configuration for these parameters."""
+        return FetchConfig(
+            user_agent=self.user_agent,
+            concurrency=self.concurrency,
+            per_host_concurrency=self.per_host_concurrency,
+            per_host_delay=self.per_host_delay,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            total_timeout=self.total_timeout,
+            max_bytes=self.max_bytes,
+            max_redirects=self.max_redirects,
+            max_attempts=self.max_attempts,
+            retry_after_cap=self.retry_after_cap,
+            respect_robots=self.respect_robots,
+            allow_private_addresses=self.allow_private_addresses,
+            allowed_ports=tuple(self.allowed_ports) or None,
+        )
+
+
+class Settings(IngestParameters, BaseSettings):
+    """`IngestParameters` read from `RECITE_<NAME>` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="RECITE_", frozen=True, extra="ignore")
+
+    def parameters(self, **overrides: Any) -> IngestParameters:
+        """The flow parameters: these settings with explicit overrides (e.g. CLI flags)."""
+        values = self.model_dump()
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return IngestParameters(**values)
+
+
+def _split(value: Any, sep: str) -> Any:
+    """Accept a JSON list or a `sep`-separated string (environment variables are strings)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [part.strip() for part in text.split(sep) if part.strip()]

@@ -1,0 +1,114 @@
+"""The pipeline's steps as plain functions over records and resources (no Prefect here)."""
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from extractors.content import EXTRACTOR, EXTRACTOR_VERSION, Extraction
+from extractors.passages import split_passages
+from extractors.urls import InvalidUrl, normalize_url
+from fetching.records import FetchResult
+from flows.hashing import passage_hash
+from flows.seeds import SeedDocument
+from storage.records import DocumentRow, document_id
+from storage.store import Store
+
+SEED_EXTRACTOR_VERSION = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    """What storing one batch did, counted by (stage, reason)."""
+
+    counts: tuple[tuple[str, str, int], ...]
+
+
+def now() -> datetime:
+    """The current time, timezone-aware (UTC)."""
+    return datetime.now(UTC)
+
+
+def store_seeds(store: Store, seeds: Sequence[SeedDocument]) -> BatchReport:
+    """Write seed rows, seed documents with passages, and citations, in one transaction."""
+    counts: Counter[tuple[str, str]] = Counter()
+    at = now()
+    with store.transaction():
+        for seed in seeds:
+            store.save_seed(seed.row, at)
+            counts["seeds", _seed_reason(seed)] += 1
+            if seed.text is None or seed.row.doc_id is None:
+                continue
+            doc = DocumentRow(
+                doc_id=seed.row.doc_id, kind="seed", url=seed.url, text=seed.text,
+                extracted_at=at, extractor="seed", extractor_version=SEED_EXTRACTOR_VERSION,
+            )
+            hashes = [passage_hash(p.text) for p in seed.passages]
+            changed = store.save_document(doc, seed.passages, hashes)
+            counts["documents", "seed_changed" if changed else "seed_unchanged"] += 1
+            store.save_citations(seed.row.doc_id, seed.citations, at)
+            counts["citations", "found"] += len(seed.citations)
+            if seed.row.rejected_links:
+                counts["citations", "rejected_link"] += seed.row.rejected_links
+    return _report(counts)
+
+
+def _seed_reason(seed: SeedDocument) -> str:
+    """'ok', or the reason codes (the text before each ':') of a skipped or cut seed."""
+    if seed.row.reason is None:
+        return seed.row.status
+    codes = [part.split(":")[0].strip() for part in seed.row.reason.split(";")]
+    return f"{seed.row.status}: {', '.join(codes)}"
+
+
+def pages_to_extract(results: Sequence[FetchResult]) -> list[tuple[str, str]]:
+    """(html, url) of the results that carry a page."""
+    return [(r.text or "", r.final_url or r.url) for r in results if r.ok]
+
+
+def store_fetch_batch(
+    store: Store, run_id: str, results: Sequence[FetchResult], extractions: Sequence[Extraction]
+) -> BatchReport:
+    """Write a batch's attempts, URL states, raw responses and extracted documents."""
+    counts: Counter[tuple[str, str]] = Counter()
+    pending = iter(extractions)
+    at = now()
+    with store.transaction():
+        for result in results:
+            store.save_fetch(run_id, result)
+            counts["fetch", str(result.outcome)] += 1
+            if not result.ok:
+                continue
+            extraction = next(pending)
+            counts["extract", extraction.reason.split(":")[0]] += 1
+            if extraction.document is None:
+                store.link_url(result.url, None, None)
+                continue
+            doc = _page_row(result, extraction, at)
+            passages = split_passages(doc.text)
+            changed = store.save_document(doc, passages, [passage_hash(p.text) for p in passages])
+            counts["documents", "page_changed" if changed else "page_unchanged"] += 1
+            store.link_url(result.url, doc.doc_id, doc.canonical_url)
+    return _report(counts)
+
+
+def _page_row(result: FetchResult, extraction: Extraction, at: datetime) -> DocumentRow:
+    """A page's document row; a page reached through redirects is keyed by its final URL."""
+    extracted = extraction.document
+    assert extracted is not None
+    url = result.final_url or result.url
+    try:
+        key = normalize_url(url)
+    except InvalidUrl:
+        key = url
+    return DocumentRow(
+        doc_id=document_id("page", key), kind="page", url=key, text=extracted.text,
+        extracted_at=at, extractor=EXTRACTOR, extractor_version=EXTRACTOR_VERSION,
+        title=extracted.title, author=extracted.author, published=extracted.published,
+        sitename=extracted.sitename, hostname=extracted.hostname, language=extracted.language,
+        description=extracted.description, canonical_url=extracted.canonical_url,
+    )
+
+
+def _report(counts: Counter[tuple[str, str]]) -> BatchReport:
+    return BatchReport(tuple((s, r, n) for (s, r), n in sorted(counts.items())))

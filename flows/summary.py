@@ -1,0 +1,45 @@
+"""The run summary: counts by stage and reason, and table totals."""
+
+from collections import Counter
+from dataclasses import dataclass
+
+from flows.steps import BatchReport
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What a run did: counts by (stage, reason) and the database's totals after it."""
+
+    run_id: str
+    db: str
+    counts: tuple[tuple[str, str, int], ...]
+    totals: tuple[tuple[str, int], ...]
+
+    def count(self, stage: str, reason: str | None = None) -> int:
+        """Items of a stage (with a given reason, or all of them)."""
+        return sum(n for s, r, n in self.counts if s == stage and reason in (None, r))
+
+    def total(self, table: str) -> int:
+        """Rows of a table after the run."""
+        return dict(self.totals).get(table, 0)
+
+
+class Tally:
+    """Accumulates batch reports into counts by (stage, reason)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def add(self, report: BatchReport) -> None:
+        """Add a batch's counts."""
+        for stage, reason, n in report.counts:
+            self.counts[stage, reason] += n
+
+    def bump(self, stage: str, reason: str, n: int = 1) -> None:
+        """Count `n` items of a stage with a reason."""
+        if n:
+            self.counts[stage, reason] += n
+
+    def as_tuple(self) -> tuple[tuple[str, str, int], ...]:
+        """The counts, sorted, as (stage, reason, count)."""
+        return tuple((s, r, n) for (s, r), n in sorted(self.counts.items()))

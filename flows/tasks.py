@@ -1,0 +1,54 @@
+"""Prefect tasks: thin wrappers over the plain steps, one task run per batch, never cached.
+
+Prefect's default cache keys on inputs, so a cached fetch would never fetch again on the
+next night (DESIGN.md): every task here uses NO_CACHE. Only I/O that can fail
+transiently retries (reading seed files); fetch retries happen per URL inside the fetcher.
+"""
+
+from collections.abc import Sequence
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from extractors.content import Extraction
+from fetching import Fetcher
+from fetching.records import FetchRequest, FetchResult
+from flows.extraction import ExtractionPool
+from flows.seeds import SeedDocument, SeedLimits, discover, read_seed, skipped
+from flows.steps import BatchReport, pages_to_extract, store_fetch_batch, store_seeds
+from storage.store import Store
+
+
+@task(name="read-seeds", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def read_seeds(paths: Sequence[str], limits: SeedLimits) -> list[SeedDocument]:
+    """Read every seed file under `paths`; unusable files come back as skipped seeds."""
+    return [
+        skipped(path, reason) if reason else read_seed(path, limits)
+        for path, reason in discover(paths)
+    ]
+
+
+@task(name="store-seeds", cache_policy=NO_CACHE)
+def save_seeds(store: Store, seeds: Sequence[SeedDocument]) -> BatchReport:
+    """Store the seeds, their documents and citations."""
+    return store_seeds(store, seeds)
+
+
+@task(name="fetch-batch", cache_policy=NO_CACHE)
+async def fetch_batch(fetcher: Fetcher, requests: Sequence[FetchRequest]) -> list[FetchResult]:
+    """Fetch a batch of URLs politely; every URL returns an outcome."""
+    return await fetcher.fetch_many(requests)
+
+
+@task(name="extract-batch", cache_policy=NO_CACHE)
+def extract_batch(pool: ExtractionPool, results: Sequence[FetchResult]) -> list[Extraction]:
+    """Extract main text and metadata of the batch's pages across processes."""
+    return pool.extract(pages_to_extract(results))
+
+
+@task(name="store-batch", cache_policy=NO_CACHE)
+def save_batch(
+    store: Store, run_id: str, results: Sequence[FetchResult], extractions: Sequence[Extraction]
+) -> BatchReport:
+    """Store a batch's fetch attempts, responses and documents in one transaction."""
+    return store_fetch_batch(store, run_id, results, extractions)

@@ -1,0 +1,23 @@
+"""Errors of the storage layer; duckdb and OS errors are translated here.
+
+    StorageError
+    ├── DatabaseLocked       another process holds the working database (another run)
+    ├── DatabaseUnavailable  the database location cannot be created, opened or written
+    └── PublishError         the finished run could not be published to the client file
+"""
+
+
+class StorageError(Exception):
+    """Base of every storage error."""
+
+
+class DatabaseLocked(StorageError):
+    """Another recite run is writing this database."""
+
+
+class DatabaseUnavailable(StorageError):
+    """The database path cannot be created, opened or written."""
+
+
+class PublishError(StorageError):
+    """Publishing the working database to the client path failed; the old file stays."""

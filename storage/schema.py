@@ -1,0 +1,317 @@
+"""Versioned migrations of recite's DuckDB schema; every table and column carries a COMMENT."""
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table, its meaning (one row per ...) and its columns with their comments."""
+
+    name: str
+    comment: str
+    columns: tuple[tuple[str, str, str], ...]
+    constraints: str = ""
+
+    def create_sql(self) -> str:
+        """The CREATE TABLE statement."""
+        cols = [f"{name} {sqltype}" for name, sqltype, _ in self.columns]
+        if self.constraints:
+            cols.append(self.constraints)
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+    def comment_sql(self) -> list[str]:
+        """COMMENT ON statements for the table and each column."""
+        out = [f"COMMENT ON TABLE {self.name} IS {quote(self.comment)}"]
+        out += [
+            f"COMMENT ON COLUMN {self.name}.{name} IS {quote(text)}"
+            for name, _, text in self.columns
+        ]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """A view with a stable name for SQL clients: its meaning and its columns' comments."""
+
+    name: str
+    comment: str
+    select: str
+    columns: tuple[tuple[str, str], ...]
+
+    def statements(self) -> list[str]:
+        """CREATE OR REPLACE VIEW and its COMMENT ON statements."""
+        out = [
+            f"CREATE OR REPLACE VIEW {self.name} AS {self.select}",
+            f"COMMENT ON VIEW {self.name} IS {quote(self.comment)}",
+        ]
+        out += [
+            f"COMMENT ON COLUMN {self.name}.{name} IS {quote(text)}" for name, text in self.columns
+        ]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema version: tables to create and extra statements, applied once."""
+
+    version: int
+    description: str
+    tables: tuple[Table, ...] = ()
+    statements: tuple[str, ...] = ()
+    views: tuple[View, ...] = ()
+
+
+def quote(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+SEEDS = Table(
+    "seeds",
+    "One row per seed file ever ingested, keyed by its absolute path.",
+    (
+        ("path", "VARCHAR PRIMARY KEY", "Absolute path of the seed file."),
+        ("doc_id", "BIGINT", "documents.doc_id of the seed's own document (NULL if unreadable)."),
+        ("sha256", "VARCHAR", "SHA-256 of the file's bytes when last read."),
+        ("bytes", "BIGINT", "Size of the file in bytes when last read."),
+        ("encoding", "VARCHAR", "Text encoding the file was decoded with."),
+        ("status", "VARCHAR", "'ok' when read, 'skipped' when it could not be used."),
+        ("reason", "VARCHAR", "Why the seed was skipped or truncated; NULL when read in full."),
+        ("citations", "INTEGER", "Number of distinct URLs it cited when last read."),
+        ("rejected_links", "INTEGER", "Links found but not fetched (javascript:, relative, ...)."),
+        ("first_seen", "TIMESTAMPTZ", "When a run first read this file."),
+        ("last_seen", "TIMESTAMPTZ", "When a run last read this file."),
+    ),
+)
+
+CITATIONS = Table(
+    "citations",
+    "One row per (citing document, cited URL) edge.",
+    (
+        ("doc_id", "BIGINT", "documents.doc_id of the citing document (a seed)."),
+        ("url", "VARCHAR", "Normalized cited URL (urls.url)."),
+        ("raw_url", "VARCHAR", "The URL as written in the seed."),
+        ("kind", "VARCHAR", "Where it was found: 'text', 'markdown' or 'html'."),
+        ("first_seen", "TIMESTAMPTZ", "When a run first saw this citation."),
+        ("last_seen", "TIMESTAMPTZ", "When a run last saw this citation."),
+    ),
+    "PRIMARY KEY (doc_id, url)",
+)
+
+URLS = Table(
+    "urls",
+    "One row per normalized URL in the frontier, with its latest fetch state and validators.",
+    (
+        ("url", "VARCHAR PRIMARY KEY", "Normalized URL: the frontier key."),
+        ("host", "VARCHAR", "Host name of the URL."),
+        ("first_seen", "TIMESTAMPTZ", "When the URL was first cited."),
+        ("last_fetched_at", "TIMESTAMPTZ", "Start of the latest fetch (NULL if never fetched)."),
+        ("last_outcome", "VARCHAR", "Reason code of the latest fetch ('ok', 'http_4xx', ...)."),
+        ("last_status_code", "INTEGER", "HTTP status of the latest fetch's last response."),
+        ("last_error", "VARCHAR", "Error text of the latest fetch, if it failed."),
+        ("final_url", "VARCHAR", "URL after redirects of the latest fetch."),
+        ("canonical_url", "VARCHAR", "<link rel=canonical> of the latest extracted page."),
+        ("doc_id", "BIGINT", "documents.doc_id of the page this URL leads to."),
+        ("etag", "VARCHAR", "ETag of the latest 200 response, sent as If-None-Match."),
+        ("last_modified", "VARCHAR", "Last-Modified of the latest 200, sent as If-Modified-Since."),
+        ("fetch_count", "INTEGER", "Number of runs that fetched this URL."),
+    ),
+)
+
+FETCHES = Table(
+    "fetches",
+    "One row per fetch attempt (each retry is a row).",
+    (
+        ("run_id", "VARCHAR", "runs.run_id of the run that made the attempt."),
+        ("url", "VARCHAR", "Normalized URL requested (urls.url)."),
+        ("attempt", "INTEGER", "1 for the first try, 2 for the first retry, ..."),
+        ("fetched_at", "TIMESTAMPTZ", "When the attempt started."),
+        ("status_code", "INTEGER", "HTTP status of the last response (NULL if none)."),
+        ("final_url", "VARCHAR", "URL of the last response after redirects."),
+        ("redirect_chain", "VARCHAR[]", "URLs redirected through, in order, excluding the first."),
+        ("outcome", "VARCHAR", "Reason code of this attempt ('ok', 'timeout', 'http_5xx', ...)."),
+        ("error", "VARCHAR", "Error text when the attempt failed."),
+        ("bytes", "BIGINT", "Body bytes received (decoded)."),
+        ("elapsed_ms", "DOUBLE", "Wall time of the attempt in milliseconds."),
+        ("is_final", "BOOLEAN", "True for the attempt that decided the URL's outcome in the run."),
+    ),
+)
+
+RESPONSES = Table(
+    "responses",
+    "Raw archive: one row per URL's latest successful response, body compressed (zlib).",
+    (
+        ("url", "VARCHAR PRIMARY KEY", "Normalized URL requested (urls.url)."),
+        ("final_url", "VARCHAR", "URL the body was served from, after redirects."),
+        ("fetched_at", "TIMESTAMPTZ", "When the response was received."),
+        ("status_code", "INTEGER", "HTTP status (200)."),
+        ("headers", "STRUCT(name VARCHAR, value VARCHAR)[]", "Response headers, in order."),
+        ("content_type", "VARCHAR", "Media type from Content-Type."),
+        ("charset", "VARCHAR", "Character encoding the body was decoded with."),
+        ("body_sha256", "VARCHAR", "SHA-256 of the decoded-content body bytes."),
+        ("body_bytes", "BIGINT", "Size of the body before compression."),
+        ("body_zlib", "BLOB", "Body bytes (Content-Encoding removed), zlib-compressed."),
+    ),
+)
+
+DOCUMENTS = Table(
+    "documents",
+    "One row per extracted document: a seed file or a fetched page.",
+    (
+        ("doc_id", "BIGINT PRIMARY KEY", "Stable id derived from the document's key (path or URL)."),
+        ("kind", "VARCHAR", "'seed' for a seed file, 'page' for a fetched web page."),
+        ("url", "VARCHAR", "Page URL after redirects (file:// URL for seeds)."),
+        ("canonical_url", "VARCHAR", "<link rel=canonical> URL declared by the page, if any."),
+        ("title", "VARCHAR", "Title from the page's metadata."),
+        ("author", "VARCHAR", "Author(s) from the page's metadata."),
+        ("published", "VARCHAR", "Publication date (YYYY-MM-DD) from the page's metadata."),
+        ("sitename", "VARCHAR", "Site name from the page's metadata."),
+        ("hostname", "VARCHAR", "Host name of the page."),
+        ("language", "VARCHAR", "Language declared or detected."),
+        ("description", "VARCHAR", "Description from the page's metadata."),
+        ("text", "VARCHAR", "Main text, one paragraph per line."),
+        ("text_chars", "INTEGER", "Length of text in characters."),
+        ("content_sha256", "VARCHAR", "SHA-256 of text (UTF-8); equal text, equal hash."),
+        ("extractor", "VARCHAR", "Extractor used ('trafilatura' or 'seed')."),
+        ("extractor_version", "VARCHAR", "Version of the extractor."),
+        ("first_seen", "TIMESTAMPTZ", "When the document was first stored."),
+        ("extracted_at", "TIMESTAMPTZ", "When the text was last extracted."),
+    ),
+)
+
+PASSAGES = Table(
+    "passages",
+    "One row per paragraph of a document, in document order.",
+    (
+        ("doc_id", "BIGINT", "documents.doc_id."),
+        ("ordinal", "INTEGER", "Position of the paragraph in the document, from 0."),
+        ("text", "VARCHAR", "Paragraph text, whitespace collapsed."),
+        ("norm_hash", "BIGINT", "Hash of the normalized text: equal after normalization, equal."),
+    ),
+    "PRIMARY KEY (doc_id, ordinal)",
+)
+
+RUNS = Table(
+    "runs",
+    "One row per run of the pipeline.",
+    (
+        ("run_id", "VARCHAR PRIMARY KEY", "Run id (the Prefect flow run id when run by Prefect)."),
+        ("started_at", "TIMESTAMPTZ", "When the run started."),
+        ("finished_at", "TIMESTAMPTZ", "When the run finished (NULL while running or if killed)."),
+        ("status", "VARCHAR", "'running', 'completed' or 'failed'."),
+        ("parameters", "JSON", "The run's parameters."),
+        ("error", "VARCHAR", "Why the run failed, if it did."),
+    ),
+)
+
+RUN_COUNTS = Table(
+    "run_counts",
+    "One row per (run, stage, reason): how many items ended that way.",
+    (
+        ("run_id", "VARCHAR", "runs.run_id."),
+        ("stage", "VARCHAR", "Pipeline stage: 'seeds', 'citations', 'fetch', 'extract', ..."),
+        ("reason", "VARCHAR", "Outcome or reason code within the stage."),
+        ("count", "BIGINT", "Number of items."),
+    ),
+    "PRIMARY KEY (run_id, stage, reason)",
+)
+
+FETCH_FAILURES = View(
+    "fetch_failures",
+    "One row per URL whose latest fetch failed: the reason, and in how many runs it failed.",
+    """
+    SELECT u.url, u.host, u.last_outcome AS outcome, u.last_status_code AS status_code,
+           u.last_error AS error, u.last_fetched_at AS fetched_at,
+           (SELECT count(*) FROM fetches f
+             WHERE f.url = u.url AND f.is_final
+               AND f.outcome NOT IN ('ok', 'not_modified')) AS failures
+    FROM urls u
+    WHERE u.last_outcome IS NOT NULL AND u.last_outcome NOT IN ('ok', 'not_modified')
+    """,
+    (
+        ("url", "Normalized URL."),
+        ("host", "Host name of the URL."),
+        ("outcome", "Reason code of the latest fetch."),
+        ("status_code", "HTTP status of the latest fetch, if a response arrived."),
+        ("error", "Error text of the latest fetch."),
+        ("fetched_at", "When the latest fetch started."),
+        ("failures", "Number of runs in which fetching this URL failed."),
+    ),
+)
+
+CITATIONS_GRAPH = View(
+    "citations_graph",
+    "One row per (seed, cited URL) edge, with the URL's latest outcome and the document it led to.",
+    """
+    SELECT s.path AS seed_path, c.doc_id AS seed_doc_id, c.url, c.raw_url,
+           u.last_outcome AS outcome, u.doc_id AS cited_doc_id, d.title AS cited_title,
+           d.sitename AS cited_site
+    FROM citations c
+    JOIN seeds s ON s.doc_id = c.doc_id
+    LEFT JOIN urls u ON u.url = c.url
+    LEFT JOIN documents d ON d.doc_id = u.doc_id
+    """,
+    (
+        ("seed_path", "Path of the citing seed file."),
+        ("seed_doc_id", "documents.doc_id of the citing seed."),
+        ("url", "Normalized cited URL."),
+        ("raw_url", "The URL as written in the seed."),
+        ("outcome", "Reason code of the URL's latest fetch (NULL if never fetched)."),
+        ("cited_doc_id", "documents.doc_id of the page the URL leads to (NULL if none)."),
+        ("cited_title", "Title of that page."),
+        ("cited_site", "Site name of that page."),
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "pipeline tables",
+        (SEEDS, CITATIONS, URLS, FETCHES, RESPONSES, DOCUMENTS, PASSAGES, RUNS, RUN_COUNTS),
+    ),
+    Migration(2, "views: fetch_failures, citations_graph", views=(FETCH_FAILURES, CITATIONS_GRAPH)),
+)
+
+_MIGRATION_TABLE = Table(
+    "schema_migrations",
+    "One row per schema migration applied to this database.",
+    (
+        ("version", "INTEGER PRIMARY KEY", "Migration version."),
+        ("description", "VARCHAR", "What the migration does."),
+        ("applied_at", "TIMESTAMPTZ", "When it was applied."),
+    ),
+)
+
+
+def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    """Apply the migrations this database lacks, each in its own transaction; return version."""
+    con.execute(_MIGRATION_TABLE.create_sql())
+    for stmt in _MIGRATION_TABLE.comment_sql():
+        con.execute(stmt)
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    for migration in sorted(migrations, key=lambda m: m.version):
+        if migration.version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in migration.tables:
+                con.execute(table.create_sql())
+                for stmt in table.comment_sql():
+                    con.execute(stmt)
+            for stmt in migration.statements:
+                con.execute(stmt)
+            for view in migration.views:
+                for stmt in view.statements():
+                    con.execute(stmt)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now())",
+                [migration.version, migration.description],
+            )
+            con.execute("COMMIT")
+        except duckdb.Error:
+            con.execute("ROLLBACK")
+            raise
+    row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0

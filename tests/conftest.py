@@ -1,0 +1,31 @@
+"""Shared fixtures: one Prefect test harness per session, a local site on 127.0.0.1."""
+
+import os
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+# Set before Prefect is imported anywhere: its settings are read on first use.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="recite-prefect-")
+os.environ.setdefault("PREFECT_HOME", _PREFECT_HOME)
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_BATCH_INTERVAL", "0.3")
+
+from tests.site import Site, serve_site  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server for the whole session (starting one costs 8-15 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[Site]:
+    """A real HTTP server on 127.0.0.1 serving the article pages of tests/site.py."""
+    with serve_site() as running:
+        yield running

@@ -1,0 +1,123 @@
+"""A small news site written for the tests, served by a real HTTP server on 127.0.0.1."""
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+NAV = """<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li>
+<li><a href="/politics">Politics</a></li><li><a href="/about">About us</a></li></ul></nav>"""
+FOOTER = """<footer><p>© 2022 Daily Test Herald. All rights reserved.</p>
+<p><a href="/privacy">Privacy</a> · <a href="/terms">Terms</a></p></footer>"""
+
+
+def article(title: str, author: str, date: str, paragraphs: list[str], extra: str = "") -> str:
+    """An article page with a headline, byline, paragraphs, navigation and footer."""
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} | Daily Test Herald</title>
+<meta name="author" content="{author}"><meta property="og:site_name" content="Daily Test Herald">
+<meta property="article:published_time" content="{date}">{extra}</head>
+<body>{NAV}<main><article><h1>{title}</h1><p class="byline">By {author}</p>
+{body}</article></main>
+<aside><h3>Most read</h3><ul><li><a href="/a/1">Markets rally</a></li></ul></aside>
+{FOOTER}</body></html>"""
+
+
+TALKS = [
+    "Diplomats from Russia and the United States met in Geneva on Monday for talks on "
+    "European security that both sides described as frank and difficult.",
+    "The delegations discussed arms control, troop deployments near Ukraine and the "
+    "future of the alliance's eastward expansion, officials said after the meeting.",
+    "A senior official said the talks would continue in Brussels on Wednesday with "
+    "representatives of all member states of the alliance.",
+    "Observers noted that neither side announced any concessions, and that the "
+    "positions remain far apart on the central questions of the negotiations.",
+]
+BORRELL = [
+    "The European Union's top diplomat said any discussion of security in Europe must "
+    "include the bloc, as talks between Washington and Moscow approached.",
+    "He said the immediate priority was to avoid further escalation and to keep channels "
+    "of communication open with all partners in the region.",
+    "European security is our security, he told a German newspaper, adding that two "
+    "states alone cannot negotiate the architecture of the continent.",
+]
+
+PAGES: dict[str, tuple[int, str, str]] = {
+    "/news/geneva-talks": (
+        200, "text/html; charset=utf-8",
+        article("Geneva talks end without breakthrough", "Anna Berger", "2022-01-10", TALKS),
+    ),
+    "/news/borrell": (
+        200, "text/html; charset=utf-8",
+        article("EU must be at the table, Borrell says", "Jan Novak", "2022-01-03", BORRELL,
+                '<link rel="canonical" href="/news/borrell-eu">'),
+    ),
+    "/news/links-on": (
+        200, "text/html; charset=utf-8",
+        article("What comes next after Geneva", "Anna Berger", "2022-01-11",
+                [*TALKS[:2], 'Read our earlier report: <a href="/news/geneva-talks">'
+                 "Geneva talks end without breakthrough</a>, and analysis of the week."]),
+    ),
+    "/missing": (404, "text/html", "<html><body><h1>Not found</h1></body></html>"),
+    "/empty-article": (200, "text/html", "<html><head><title>x</title></head><body></body></html>"),
+    "/report.pdf": (200, "application/pdf", "%PDF-1.4 fake"),
+}
+
+
+@dataclass
+class Site:
+    """The running test site: its base URL and a log of requested paths."""
+
+    base: str
+    requests: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        """Absolute URL of a path on the site."""
+        return self.base + path
+
+
+def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            site.requests.append(self.path)
+            if self.path == "/robots.txt":
+                self._send(200, "text/plain", "User-agent: *\nDisallow: /private/\n")
+                return
+            if self.path == "/moved":
+                self.send_response(301)
+                self.send_header("Location", "/news/geneva-talks")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            status, ctype, body = PAGES.get(self.path, (404, "text/html", "not found"))
+            self._send(status, ctype, body)
+
+        def _send(self, status: int, ctype: str, body: str) -> None:
+            data = body.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@contextlib.contextmanager
+def serve_site() -> Iterator[Site]:
+    """Serve PAGES on a free 127.0.0.1 port for the duration of the block."""
+    site = Site(base="")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
+    site.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
