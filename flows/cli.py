@@ -12,6 +12,7 @@ from pydantic.fields import FieldInfo
 from rich.console import Console
 from rich.table import Table
 
+from flows.ops_cli import register_ops_commands
 from flows.settings import IngestParameters, Settings
 from flows.summary import RunSummary
 
@@ -139,6 +140,7 @@ def _root() -> None:
 
 
 _build_run_command()
+register_ops_commands(app)
 
 
 def main() -> None:
