@@ -19,8 +19,6 @@ from uuid import UUID
 from prefect import flow, get_client, get_run_logger
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import (
-    ArtifactFilter,
-    ArtifactFilterFlowRunId,
     FlowFilter,
     FlowFilterName,
     FlowRunFilter,
@@ -29,6 +27,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.sorting import FlowRunSort
 from prefect.exceptions import ObjectNotFound
 from pydantic import Field
 
@@ -58,6 +57,7 @@ async def delete_old_flow_runs(
                     expected_start_time=FlowRunFilterExpectedStartTime(before_=cutoff),
                     state=FlowRunFilterState(type=FlowRunFilterStateType(any_=list(DELETABLE_STATES))),
                 ),
+                sort=FlowRunSort.EXPECTED_START_TIME_ASC,  # the server refuses `sort: null`
                 limit=PAGE,
             )
             if not runs:
@@ -74,12 +74,15 @@ async def delete_old_flow_runs(
 
 
 async def _delete_artifacts(client: PrefectClient, flow_run_id: UUID) -> None:
-    artifacts = await client.read_artifacts(
-        artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+    # Not `client.read_artifacts`: it sends `"artifacts": null` etc. for unset filters,
+    # which this server (Prefect 3.8.8 with fastapi 0.154) refuses with a 422.
+    response = await client.request(
+        "POST", "/artifacts/filter",
+        json={"flow_runs": {"id": {"any_": [str(flow_run_id)]}}, "limit": 200},
     )
-    for artifact in artifacts:
+    for artifact in response.json():
         try:
-            await client.delete_artifact(artifact.id)
+            await client.delete_artifact(UUID(artifact["id"]))
         except ObjectNotFound:
             continue
 
