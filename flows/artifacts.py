@@ -56,7 +56,7 @@ class FetchProgress:
         try:
             artifact_id = await acreate_progress_artifact(
                 0.0 if total else 100.0, key=PROGRESS_KEY,
-                description=f"URLs fetched of {total} due this run.",
+                description=f"0 of {total} URLs fetched.",
             )
         except Exception as exc:  # an artifact never fails a run
             _logger().warning("could not create the %s artifact: %r", PROGRESS_KEY, exc)
@@ -105,7 +105,7 @@ class RunReport:
         try:
             await acreate_table_artifact(
                 counts_table(counts), key=COUNTS_KEY,
-                description=f"recite run {self.run_id}: items by stage and outcome reason.",
+                description="Items by stage and outcome reason, this run.",
             )
         except Exception as exc:
             _logger().warning("could not create the %s artifact: %r", COUNTS_KEY, exc)
@@ -113,7 +113,7 @@ class RunReport:
             markdown = self.markdown(counts, totals)
             await acreate_markdown_artifact(
                 markdown, key=REPORT_KEY,
-                description=f"recite run {self.run_id}: what is new, repeated and duplicated.",
+                description="New and changed documents, repeated passages, duplicate clusters.",
             )
         except Exception as exc:
             _logger().warning("could not create the %s artifact: %r", REPORT_KEY, exc)
@@ -144,12 +144,12 @@ class RunReport:
         ).fetchall()
         if not rows:
             return head
-        table = _table(
-            ("change", "kind", "title", "URL"),
-            ((c, k, _text(t, 80), f"`{_code(u)}`") for c, k, t, u in rows),
+        items = "\n".join(
+            f"- **{c}** {k}: " + (f"{_text(t, 100)} — " if t else "") + f"`{_code(u)}`"
+            for c, k, t, u in rows
         )
         more = new + changed - len(rows)
-        return f"{head}\n\n{table}" + (f"\n\n… and {more} more." if more > 0 else "")
+        return f"{head}\n\n{items}" + (f"\n\n… and {more} more." if more > 0 else "")
 
     def _changed_documents_sql(self) -> str:
         return f"""
@@ -173,9 +173,8 @@ class RunReport:
         head = "## Most repeated passages\n\nWhole corpus, by occurrences."
         if not rows:
             return f"{head}\n\nNo passage occurs more than once."
-        return head + "\n\n" + _table(
-            ("occurrences", "documents", "passage"),
-            ((str(o), str(d), _text(t, 160)) for o, d, t in rows),
+        return head + "\n\n" + "\n".join(
+            f"- **{o}×** in {d} document{'s' if d != 1 else ''}: {_text(t, 240)}" for o, d, t in rows
         )
 
     def _clusters(self) -> str:
@@ -198,9 +197,8 @@ class RunReport:
         ).fetchall()
         if not rows:
             return f"{head}\n\nNone."
-        return head + "\n\n" + _table(
-            ("cluster", "documents", "canonical document"),
-            ((str(c), str(m), f"`{_code(u)}`") for c, u, m in rows),
+        return head + "\n\n" + "\n".join(
+            f"- cluster `{c}`: {m} documents, canonical `{_code(u)}`" for c, u, m in rows
         )
 
     def _has_relation(self, name: str) -> bool:
@@ -231,12 +229,6 @@ def _summary(counts: Sequence[tuple[str, str, int]], totals: Mapping[str, int]) 
         + ("\n".join(lines) if lines else "Nothing counted.")
         + f"\n\nDatabase after the run: {total}. The full table is the `{COUNTS_KEY}` artifact."
     )
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 _ESCAPE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})

@@ -67,9 +67,9 @@ class Served:
         assert self.process is not None
         if self.process.poll() is not None:
             raise AssertionError(f"recite serve exited: {self.log()[-3000:]}")
-        status, body = self.api.call("GET", "/deployments/name/ingest/adhoc")
-        status2, body2 = self.api.call("GET", "/deployments/name/ingest/nightly")
-        return status == status2 == 200 and not body["paused"] and not body2["paused"]
+        names = ("ingest/nightly", "ingest/adhoc", "prefect-cleanup/daily")
+        found = [self.api.call("GET", f"/deployments/name/{name}") for name in names]
+        return all(status == 200 and not body["paused"] for status, body in found)
 
     def stop(self) -> None:
         if self.process is not None:

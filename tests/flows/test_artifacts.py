@@ -43,10 +43,11 @@ def test_report_tells_new_from_changed_and_lists_repeated_passages(store: Store)
 
     md = report.markdown([("fetch", "ok", 3), ("fetch", "http_4xx", 1)], {"documents": 3})
     assert "1 new, 1 changed" in md
-    assert "| new | page | A\\|B | `https://b.example/new` |" in md
-    assert "| changed | page | Edited | `https://a.example/edited` |" in md
+    assert "- **new** page: A\\|B — `https://b.example/new`" in md
+    assert "- **changed** page: Edited — `https://a.example/edited`" in md
     assert "Kept" not in md
-    assert "| 2 | 2 | Comments are closed. |" in md  # repeated across documents
+    assert "- **2×** in 2 documents: Comments are closed." in md  # repeated across documents
+    assert "Fresh \\| text with \\*stars\\*" not in md  # occurs once: not repeated
     assert "**fetch**: ok 3, http\\_4xx 1" in md
     assert "no `duplicate_clusters` view yet" in md
 
@@ -64,7 +65,7 @@ def test_report_lists_clusters_that_gained_a_document_once_dedup_exists(store: S
         "AS t(doc_id, cluster_id, canonical_doc_id, is_canonical, url, canonical_url)"
     )
     md = report.markdown([], {})
-    assert f"| {old} | 2 | `https://a.example/story` |" in md
+    assert f"- cluster `{old}`: 2 documents, canonical `https://a.example/story`" in md
     assert str(other) not in md.split("## New duplicate clusters")[1]
 
 
