@@ -15,6 +15,8 @@ from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
+from dedup import MinHashParams
+from dedup.lsh import params_fingerprint
 from extractors.content import Extraction
 from fetching.records import FetchResult
 from flows import resources
@@ -24,8 +26,18 @@ from flows.seeds import SeedDocument, SeedLimits
 from flows.settings import IngestParameters
 from flows.steps import now
 from flows.summary import RunSummary, Tally
-from flows.tasks import extract_batch, fetch_batch, read_seeds, save_batch, save_seeds
+from flows.tasks import (
+    dedup_batch,
+    dedup_clusters,
+    dedup_passages,
+    extract_batch,
+    fetch_batch,
+    read_seeds,
+    save_batch,
+    save_seeds,
+)
 from storage.database import WorkingDatabase
+from storage.dedup_store import DedupStore
 from storage.store import Store
 
 
@@ -39,6 +51,7 @@ async def ingest(params: IngestParameters = IngestParameters()) -> RunSummary:  
         store.start_run(run_id, params.model_dump(mode="json"), now())
         try:
             await _run(params, store, pool, run_id, tally)
+            _dedup(params, DedupStore(wdb.con), tally)
         except BaseException as exc:
             store.finish_run(run_id, "failed", tally.counts, now(), error=repr(exc)[:2000])
             raise
@@ -71,6 +84,17 @@ async def _run(
                 pending = (results, extract_batch.submit(pool, results))
             if pending is not None:
                 _store(store, run_id, *pending, tally, progress)
+
+
+def _dedup(params: IngestParameters, dstore: DedupStore, tally: Tally) -> None:
+    """Sign new or changed documents, verify their pairs, rebuild clusters, find repeats."""
+    minhash = MinHashParams()
+    dstore.set_settings(params.dedup_threshold, params.boilerplate_min_docs)
+    pending = dstore.documents_to_index(params_fingerprint(minhash))
+    for start in range(0, len(pending), params.dedup_batch):
+        tally.add(dedup_batch(dstore, pending[start : start + params.dedup_batch], minhash))
+    tally.add(dedup_clusters(dstore, params.dedup_threshold))
+    tally.add(dedup_passages(dstore))
 
 
 def _store(

@@ -5,11 +5,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from dedup import counts_for_repeats, passage_hash
 from extractors.content import EXTRACTOR, EXTRACTOR_VERSION, Extraction
 from extractors.passages import split_passages
+from extractors.records import Passage
 from extractors.urls import InvalidUrl, normalize_url
 from fetching.records import FetchResult
-from flows.hashing import passage_hash
 from flows.seeds import SeedDocument
 from storage.records import DocumentRow, document_id
 from storage.store import Store
@@ -43,14 +44,18 @@ def store_seeds(store: Store, seeds: Sequence[SeedDocument]) -> BatchReport:
                 doc_id=seed.row.doc_id, kind="seed", url=seed.url, text=seed.text,
                 extracted_at=at, extractor="seed", extractor_version=SEED_EXTRACTOR_VERSION,
             )
-            hashes = [passage_hash(p.text) for p in seed.passages]
-            changed = store.save_document(doc, seed.passages, hashes)
+            changed = store.save_document(doc, seed.passages, passage_keys(seed.passages))
             counts["documents", "seed_changed" if changed else "seed_unchanged"] += 1
             store.save_citations(seed.row.doc_id, seed.citations, at)
             counts["citations", "found"] += len(seed.citations)
             if seed.row.rejected_links:
                 counts["citations", "rejected_link"] += seed.row.rejected_links
     return _report(counts)
+
+
+def passage_keys(passages: Sequence[Passage]) -> list[tuple[int, bool]]:
+    """Each passage's normalized hash and whether it is long enough to count as a repeat."""
+    return [(passage_hash(p.text), counts_for_repeats(p.text)) for p in passages]
 
 
 def _seed_reason(seed: SeedDocument) -> str:
@@ -86,7 +91,7 @@ def store_fetch_batch(
                 continue
             doc = _page_row(result, extraction, at)
             passages = split_passages(doc.text)
-            changed = store.save_document(doc, passages, [passage_hash(p.text) for p in passages])
+            changed = store.save_document(doc, passages, passage_keys(passages))
             counts["documents", "page_changed" if changed else "page_unchanged"] += 1
             store.link_url(result.url, doc.doc_id, doc.canonical_url)
     return _report(counts)

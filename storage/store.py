@@ -4,7 +4,7 @@ import contextlib
 import hashlib
 import json
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -13,6 +13,7 @@ import duckdb
 from extractors.records import Citation, Passage
 from fetching.records import FetchRequest, FetchResult, Outcome, Validators
 from storage.records import DocumentRow, SeedRow
+from storage.tx import transaction
 
 
 class Store:
@@ -21,16 +22,9 @@ class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
         """Commit everything written inside, or nothing."""
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            yield
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        self.con.execute("COMMIT")
+        return transaction(self.con)
 
     # runs -----------------------------------------------------------------------------
 
@@ -79,9 +73,13 @@ class Store:
             ],
         )
 
-    def save_document(self, doc: DocumentRow, passages: Sequence[Passage],
-                      hashes: Sequence[int]) -> bool:
-        """Insert or update a document and its passages; True when its text changed."""
+    def save_document(
+        self, doc: DocumentRow, passages: Sequence[Passage], keys: Sequence[tuple[int, bool]]
+    ) -> bool:
+        """Insert or update a document and its passages; True when its text changed.
+
+        `keys` holds each passage's (normalized hash, counts for repeats).
+        """
         row = self.con.execute(
             "SELECT content_sha256 FROM documents WHERE doc_id = ?", [doc.doc_id]
         ).fetchone()
@@ -108,9 +106,12 @@ class Store:
         )
         if changed:
             self.con.execute("DELETE FROM passages WHERE doc_id = ?", [doc.doc_id])
-            rows = [[doc.doc_id, p.ordinal, p.text, h] for p, h in zip(passages, hashes, strict=True)]
+            rows = [
+                [doc.doc_id, p.ordinal, p.text, h, countable]
+                for p, (h, countable) in zip(passages, keys, strict=True)
+            ]
             if rows:
-                self.con.executemany("INSERT INTO passages VALUES (?, ?, ?, ?)", rows)
+                self.con.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?)", rows)
         return changed
 
     def save_citations(self, doc_id: int, citations: Iterable[Citation], now: datetime) -> None:
