@@ -370,21 +370,24 @@ class Fetcher:
     async def _load_robots(self, origin: str) -> RobotsRules:
         """Fetch and parse robots.txt of `origin`, following up to five redirects."""
         url = f"{origin}/robots.txt"
-        try:
-            for _hop in range(_ROBOTS_MAX_REDIRECTS + 1):
+        for hop in range(_ROBOTS_MAX_REDIRECTS + 1):
+            try:
                 target = check_url(url, self._config.allowed_ports)
                 addresses = await self._resolve(target)
                 outcome = await self._robots_request(target, addresses)
-                if isinstance(outcome, RobotsRules):
-                    return self._apply_crawl_delay(target, outcome)
-                url = outcome
-        except RefusedError as exc:
-            # A robots.txt we may not request (redirect to a blocked place) is
-            # "unavailable", like a 4xx (RFC 9309 §2.3.1.3); the page itself still
-            # passes the guard on its own.
-            return RobotsRules(note=f"robots.txt refused: {exc}")
-        except FetchError as exc:
-            return unreachable(str(exc) or type(exc).__name__, type(exc))
+            except RefusedError as exc:
+                if hop == 0:
+                    # The origin itself is refused (e.g. its DNS now answers a private
+                    # address): the whole host is off-limits for this run.
+                    return unreachable(str(exc), type(exc))
+                # A redirect to a place we may not go: robots.txt is "unavailable",
+                # like a 4xx (RFC 9309 §2.3.1.3); each page still passes the guard.
+                return RobotsRules(note=f"robots.txt redirect refused: {exc}")
+            except FetchError as exc:
+                return unreachable(str(exc) or type(exc).__name__, type(exc))
+            if isinstance(outcome, RobotsRules):
+                return self._apply_crawl_delay(target, outcome)
+            url = outcome
         # RFC 9309 §2.3.1.2: past five redirects the crawler MAY treat it as unavailable.
         return RobotsRules(note="robots.txt: too many redirects")
 

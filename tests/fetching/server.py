@@ -39,6 +39,7 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     host: str
+    entry: LogEntry | None = None
 
 
 @dataclass
@@ -149,6 +150,7 @@ class TestServer:
         if request is None:
             return
         entry = LogEntry(request.host, request.path, time.monotonic(), request.headers)
+        request.entry = entry
         with self.lock:
             self.log.append(entry)
         handler = self._find(request)
@@ -428,15 +430,24 @@ def slow(req: Request, sock: socket.socket, srv: TestServer) -> None:
     ms = int(req.path.split("/")[2])
     with srv.lock:
         srv.inflight[req.host] += 1
-        srv.inflight["*"] += 1
-        for key in (req.host, "*"):
-            srv.max_inflight[key] = max(srv.max_inflight[key], srv.inflight[key])
+        srv.max_inflight[req.host] = max(srv.max_inflight[req.host], srv.inflight[req.host])
     time.sleep(ms / 1000)
     with srv.lock:
-        # Count down before answering: the client frees its slot only after reading.
+        # Count down before answering: the client frees its slot only after reading,
+        # so this interval lies inside the client's hold on the slot.
         srv.inflight[req.host] -= 1
-        srv.inflight["*"] -= 1
+        if req.entry is not None:
+            req.entry.responded = time.monotonic()
     sock.sendall(html())
+
+
+def redirect_to(location: str, code: int = 302) -> Handler:
+    """A handler that always redirects to `location`."""
+
+    def handler(req: Request, sock: socket.socket, srv: TestServer) -> None:
+        sock.sendall(response(code, b"", {"Location": location}))
+
+    return handler
 
 
 def robots(text: str | None, status_code: int = 200) -> Handler:
