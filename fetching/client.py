@@ -11,6 +11,7 @@ client used on its own) resolves and checks through the guard itself.
 """
 
 import contextvars
+import ssl
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -115,13 +116,18 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 class PinnedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over a connection pool that uses `PinnedBackend`."""
 
-    def __init__(self, config: FetchConfig, backend: httpcore.AsyncNetworkBackend) -> None:
+    def __init__(
+        self,
+        config: FetchConfig,
+        backend: httpcore.AsyncNetworkBackend,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         limits = _limits(config)
         super().__init__(limits=limits, trust_env=False)
         # Replace the pool httpx built with one on our backend; httpx keeps its
         # request mapping and exception translation (map_httpcore_exceptions).
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -143,12 +149,14 @@ def make_client(
     *,
     resolver: Resolver | None = None,
     network_backend: httpcore.AsyncNetworkBackend | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> httpx.AsyncClient:
     """The AsyncClient for one run; the caller enters it with `async with`.
 
     `resolver` is used only for connections made without a pin (the Fetcher
     pins every request); `network_backend` opens the actual sockets (tests use
-    it to route public-looking test addresses to 127.0.0.1).
+    it to route public-looking test addresses to 127.0.0.1); `ssl_context`
+    replaces the default trust store (certifi), e.g. for a corporate CA.
     """
     backend = PinnedBackend(
         network_backend or httpcore.AnyIOBackend(),
@@ -157,7 +165,7 @@ def make_client(
         resolve_timeout=config.connect_timeout,
     )
     return httpx.AsyncClient(
-        transport=PinnedTransport(config, backend),
+        transport=PinnedTransport(config, backend, ssl_context),
         headers={
             "User-Agent": config.user_agent,
             "Accept": ACCEPT,

@@ -14,6 +14,7 @@ import gzip
 import os
 import socket
 import socketserver
+import ssl
 import struct
 import threading
 import time
@@ -94,6 +95,8 @@ class TestServer:
         self.max_inflight: Counter[str] = Counter()
         self._server: socketserver.ThreadingTCPServer | None = None
         self.port = 0
+        self.tls: ssl.SSLContext | None = None
+        self.server_names: list[str | None] = []
 
     def start(self) -> None:
         """Listen on an ephemeral port of 127.0.0.1 in a background thread."""
@@ -143,9 +146,25 @@ class TestServer:
                 if (host is None or e.host == host) and e.path.startswith(prefix)
             ]
 
+    def use_tls(self, certfile: str, keyfile: str) -> None:
+        """Serve HTTPS with this certificate, recording the SNI name of each handshake."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certfile, keyfile)
+
+        def remember(conn: ssl.SSLObject, name: str | None, ctx: ssl.SSLContext) -> None:
+            self.server_names.append(name)
+
+        context.sni_callback = remember
+        self.tls = context
+
     def _serve(self, sock: socket.socket) -> None:
         """Read one request, log it, run its handler, close."""
         sock.settimeout(10)
+        if self.tls is not None:
+            try:
+                sock = self.tls.wrap_socket(sock, server_side=True)
+            except (ssl.SSLError, OSError):
+                return  # the client refused our certificate
         request = _read_request(sock)
         if request is None:
             return

@@ -86,7 +86,8 @@ def sequence(*responses: httpx.Response | Exception) -> Handler:
         if isinstance(item, Exception):
             raise item
         # A fresh copy each time: a streamed body can be read only once.
-        return respond(item.status_code, item.stream.data, **dict(item.headers))  # type: ignore[attr-defined]
+        assert isinstance(item.stream, Body)
+        return respond(item.status_code, item.stream.data, **dict(item.headers))
 
     return handler
 
