@@ -1,5 +1,5 @@
-"""The httpx client recite fetches with, its address-pinning transport, and the
-translation of httpx errors into `fetching.errors`.
+"""The httpx client recite fetches with, its address-pinning transport, the
+translation of httpx errors into `fetching.errors`, and the total-time cap.
 
 Pinning: the fetcher resolves and checks a host (`guard.resolve_checked`), then
 sends the request inside `pinned(...)`. The network backend below connects to
@@ -10,10 +10,11 @@ the origin host as `server_hostname`). A connection made without a pin (the
 client used on its own) resolves and checks through the guard itself.
 """
 
+import asyncio
 import contextvars
 import ssl
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 
 import httpcore
 import httpx
@@ -25,6 +26,7 @@ from fetching.errors import (
     FetchTimeoutError,
     InvalidURLError,
     ProtocolError,
+    TotalTimeoutError,
 )
 from fetching.guard import IPAddress, Resolver, SystemResolver, resolve_checked
 
@@ -180,6 +182,18 @@ def make_client(
         follow_redirects=False,  # the Fetcher follows, re-checking every hop
         trust_env=False,  # no proxy from the environment: it would bypass pinning
     )
+
+
+@asynccontextmanager
+async def deadline(seconds: float) -> AsyncIterator[None]:
+    """Raise TotalTimeoutError if the block runs longer than `seconds`."""
+    if seconds <= 0:
+        raise TotalTimeoutError("total time cap exhausted")
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError as exc:
+        raise TotalTimeoutError(f"total time cap of {seconds:g}s exceeded") from exc
 
 
 @contextmanager
