@@ -469,6 +469,40 @@ def redirect_to(location: str, code: int = 302) -> Handler:
     return handler
 
 
+def bad_chunk(req: Request, sock: socket.socket, srv: TestServer) -> None:
+    """Chunked encoding with a chunk size that is not hexadecimal."""
+    head = response(200, b"", {"Content-Type": "text/html", "Transfer-Encoding": "chunked"},
+                    content_length=False)
+    sock.sendall(head + b"5\r\n<html\r\nZZZ\r\nnot a chunk\r\n")
+
+
+def odd_status(req: Request, sock: socket.socket, srv: TestServer) -> None:
+    """A three-digit status no RFC defines."""
+    sock.sendall(html(status=999))
+
+
+def fake_gzip(req: Request, sock: socket.socket, srv: TestServer) -> None:
+    """Content-Encoding: gzip on a body that is plain HTML."""
+    sock.sendall(response(200, HTML, {"Content-Type": "text/html", "Content-Encoding": "gzip"}))
+
+
+def silent(req: Request, sock: socket.socket, srv: TestServer) -> None:
+    """Accept the request and never answer (until the client gives up)."""
+    sock.settimeout(5)
+    with contextlib.suppress(OSError):
+        sock.recv(1)
+
+
+def chunked_ok(req: Request, sock: socket.socket, srv: TestServer) -> None:
+    """A well-formed chunked page."""
+    head = response(200, b"", {"Content-Type": "text/html", "Transfer-Encoding": "chunked"},
+                    content_length=False)
+    half = len(HTML) // 2
+    parts = [HTML[:half], HTML[half:]]
+    body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+    sock.sendall(head + body)
+
+
 def robots(text: str | None, status_code: int = 200) -> Handler:
     """A robots.txt handler returning `text` (or just a status)."""
 
@@ -507,5 +541,10 @@ DEFAULT_ROUTES: dict[str, Handler] = {
     "/last-modified": last_modified,
     "/canonical": canonical,
     "/slow/": slow,
+    "/bad-chunk": bad_chunk,
+    "/odd-status": odd_status,
+    "/fake-gzip": fake_gzip,
+    "/silent": silent,
+    "/chunked": chunked_ok,
     "/robots.txt": robots(None, 404),
 }
