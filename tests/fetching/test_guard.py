@@ -7,7 +7,15 @@ import ipaddress
 import httpx
 import pytest
 
-from fetching import FetchConfig, Outcome, SystemResolver, blocked_reason, make_client
+from fetching import (
+    FetchConfig,
+    Fetcher,
+    FetchRequest,
+    Outcome,
+    SystemResolver,
+    blocked_reason,
+    make_client,
+)
 from fetching.errors import (
     BlockedAddressError,
     BlockedCredentialsError,
@@ -204,3 +212,16 @@ def test_make_client_settings() -> None:
     assert client.headers["user-agent"] == config.user_agent
     assert client.timeout == httpx.Timeout(connect=3, read=4, write=4, pool=9)
     assert client.trust_env is False
+
+
+@pytest.mark.anyio
+async def test_production_wiring_reaches_localhost_only_when_private_is_allowed(
+    harness: Harness,
+) -> None:
+    # Default backend and the system resolver: the path the nightly flow takes.
+    url = f"http://localhost:{harness.server.port}/ok"
+    for allow, expected in ((False, Outcome.BLOCKED_ADDRESS), (True, Outcome.OK)):
+        config = FetchConfig(allow_private_addresses=allow, allowed_ports=None, per_host_delay=0)
+        async with make_client(config) as client:
+            result = await Fetcher(config, client).fetch(FetchRequest(url))
+        assert result.outcome is expected, result.error
