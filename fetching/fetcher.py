@@ -103,7 +103,11 @@ class Fetcher:
         requests: Sequence[FetchRequest],
         on_result: Callable[[FetchResult], None] | None = None,
     ) -> list[FetchResult]:
-        """Fetch all `requests` concurrently; results in input order, `on_result` as each ends."""
+        """Fetch all `requests` concurrently; results in input order, `on_result` as each ends.
+
+        URLs never raise; an exception from `on_result` itself cancels the batch
+        (asyncio.TaskGroup) and propagates, since it is a bug in the caller.
+        """
         results: list[FetchResult | None] = [None] * len(requests)
 
         async def one(index: int, request: FetchRequest) -> None:
