@@ -12,7 +12,6 @@ class Outcome(StrEnum):
     NOT_MODIFIED = "not_modified"
     ROBOTS_DENIED = "robots_denied"
     BLOCKED_ADDRESS = "blocked_address"
-    BLOCKED_SCHEME = "blocked_scheme"
     BLOCKED_PORT = "blocked_port"
     BLOCKED_CREDENTIALS = "blocked_credentials"
     INVALID_URL = "invalid_url"

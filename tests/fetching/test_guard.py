@@ -161,10 +161,10 @@ async def test_blocked_port_scheme_credentials_through_fetcher(harness: Harness)
     assert (await harness.fetch("http://site.test:8080/", allowed_ports=ports)).outcome is (
         Outcome.BLOCKED_PORT
     )
-    assert (await harness.fetch("ftp://site.test/")).outcome is Outcome.BLOCKED_SCHEME
+    assert (await harness.fetch("ftp://site.test/")).outcome is Outcome.BLOCKED_ADDRESS
     assert (await harness.fetch("http://a:b@site.test/")).outcome is Outcome.BLOCKED_CREDENTIALS
     assert (await harness.fetch("not a url")).outcome in (
-        Outcome.INVALID_URL, Outcome.BLOCKED_SCHEME
+        Outcome.INVALID_URL, Outcome.BLOCKED_ADDRESS
     )
 
 

@@ -150,7 +150,7 @@ async def test_redirect_to_metadata_service_is_blocked(harness: Harness) -> None
 
 async def test_redirect_to_other_scheme_is_blocked(harness: Harness) -> None:
     result = await harness.fetch(harness.server.url("/redirect?to=file:///etc/passwd"))
-    assert result.outcome is Outcome.BLOCKED_SCHEME
+    assert result.outcome is Outcome.BLOCKED_ADDRESS
 
 
 async def test_redirect_without_location_is_http_3xx(harness: Harness) -> None:
