@@ -116,11 +116,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print documents/s for each side and their ratio."""
     args = parse_args(argv)
-    if hasattr(os, "sched_setaffinity"):
-        cpus = sorted(os.sched_getaffinity(0))
-        cpu = args.cpu if args.cpu is not None else cpus[-1]
-        os.sched_setaffinity(0, {cpu})
-        print(f"pinned to CPU {cpu}")
+    if not hasattr(os, "sched_setaffinity"):
+        return _run(args)
+    saved = os.sched_getaffinity(0)
+    cpu = args.cpu if args.cpu is not None else max(saved)
+    os.sched_setaffinity(0, {cpu})
+    print(f"pinned to CPU {cpu}")
+    try:
+        return _run(args)
+    finally:
+        os.sched_setaffinity(0, saved)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Load the texts, time both sides and print the figures."""
     texts = load_texts(args.corpus, args.limit)
     if not texts:
         print(f"no extractable pages under {args.corpus}", file=sys.stderr)
