@@ -38,7 +38,7 @@ from dedup.passages import (
     passage_hash,
     repeated_passages,
 )
-from dedup.shingles import shingle_hash, shingle_hashes, shingles
+from dedup.shingles import shingle_hash, shingle_hash_sets, shingle_hashes, shingles
 from dedup.verify import DuplicatePair, content_hash, exact_duplicate_pairs, jaccard, verify
 
 __all__ = [
@@ -71,6 +71,7 @@ __all__ = [
     "passage_hash",
     "repeated_passages",
     "shingle_hash",
+    "shingle_hash_sets",
     "shingle_hashes",
     "shingles",
     "signature",

@@ -77,32 +77,60 @@ def token_hash(token: str) -> int:
     return fmix64_int(poly + len(token) * LENGTH_MIX)
 
 
+_powers_cache: tuple[U64Array, U64Array] = (
+    np.ones(1, dtype=np.uint64),
+    np.ones(1, dtype=np.uint64),
+)
+
+
+def _powers(n: int) -> tuple[U64Array, U64Array]:
+    """Return (TOKEN_BASE**i, TOKEN_BASE_INV**i) for i < n, modulo 2**64, from a growing cache."""
+    global _powers_cache
+    powers, inv_powers = _powers_cache
+    if powers.size < n:
+        size = max(n, 2 * powers.size, 4096)
+        powers = np.full(size, TOKEN_BASE, dtype=np.uint64)
+        powers[0] = 1
+        np.multiply.accumulate(powers, out=powers)
+        inv_powers = np.full(size, TOKEN_BASE_INV, dtype=np.uint64)
+        inv_powers[0] = 1
+        np.multiply.accumulate(inv_powers, out=inv_powers)
+        powers.setflags(write=False)
+        inv_powers.setflags(write=False)
+        # One assignment, so a concurrent reader sees the old or the new pair.
+        _powers_cache = (powers, inv_powers)
+    return powers[:n], inv_powers[:n]
+
+
+def span_hashes(
+    code_points: npt.NDArray[np.uint32],
+    starts: npt.NDArray[np.intp],
+    ends: npt.NDArray[np.intp],
+) -> U64Array:
+    """Hash every token code_points[start:end] to uint64 (= `token_hash` of its string)."""
+    if starts.size == 0:
+        return np.empty(0, dtype=np.uint64)
+    n = code_points.size
+    powers, inv_powers = _powers(n)
+    # sum_{j in [s, e)} c_j * B**(e-1-j) = B**(e-1) * (S[e] - S[s]) where S
+    # is the prefix sum of c_j * B**(-j); all modulo 2**64 (numpy wraps).
+    prefix = np.zeros(n + 1, dtype=np.uint64)
+    np.cumsum(code_points * inv_powers, out=prefix[1:])
+    poly = (prefix[ends] - prefix[starts]) * powers[ends - 1]
+    lengths = (ends - starts).astype(np.uint64)
+    return fmix64(poly + lengths * np.uint64(LENGTH_MIX))
+
+
 def token_hashes(tokenized: str) -> U64Array:
     """Hash every token of a single-space-separated string to uint64, vectorized."""
     if not tokenized:
         return np.empty(0, dtype=np.uint64)
-    cps = np.frombuffer(tokenized.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    n = cps.size
-    is_space = cps == 32
-    # Token boundaries: starts are 0 and every position after a space; ends are
-    # every space position and n. The caller guarantees single spaces and no
-    # leading/trailing space (see normalize.tokenized_text).
-    spaces = np.flatnonzero(is_space)
+    cps = np.frombuffer(tokenized.encode("utf-32-le"), dtype=np.uint32)
+    # Single spaces, no leading or trailing space (normalize.tokenized_text).
+    spaces = np.flatnonzero(cps == 32)
     starts = np.concatenate(([0], spaces + 1))
-    ends = np.concatenate((spaces, [n]))
-    # sum_{j in [s, e)} c_j * B**(e-1-j) = B**(e-1) * (S[e] - S[s]) where
-    # S is the prefix sum of c_j * B**(-j); all modulo 2**64 (numpy wraps).
-    inv_powers = np.full(n, TOKEN_BASE_INV, dtype=np.uint64)
-    inv_powers[0] = 1
-    np.multiply.accumulate(inv_powers, out=inv_powers)
-    powers = np.full(n, TOKEN_BASE, dtype=np.uint64)
-    powers[0] = 1
-    np.multiply.accumulate(powers, out=powers)
-    prefix = np.zeros(n + 1, dtype=np.uint64)
-    np.cumsum(cps * inv_powers, out=prefix[1:])
-    poly = (prefix[ends] - prefix[starts]) * powers[ends - 1]
-    lengths = (ends - starts).astype(np.uint64)
-    return fmix64(poly + lengths * np.uint64(LENGTH_MIX))
+    ends = np.concatenate((spaces, [cps.size]))
+    return span_hashes(cps, starts, ends)
 
 
 def sequence_hash(values: Iterable[int], seed: int = SEQUENCE_SEED) -> int:

@@ -102,15 +102,30 @@ def candidate_pairs(
         raise ValueError("old_keys must be (m x bands) with one id per row")
     if old_keys.shape[1] != new_keys.shape[1]:
         raise ValueError("new_keys and old_keys have different numbers of bands")
-    ids = np.concatenate((new_id_arr, old_id_arr))
-    is_new = np.concatenate(
-        (np.ones(new_id_arr.size, dtype=bool), np.zeros(old_id_arr.size, dtype=bool))
-    )
-    keys = np.concatenate((new_keys, old_keys))
     pairs: set[tuple[int, int]] = set()
-    for band in range(keys.shape[1]):
-        _collect_band(keys[:, band], ids, is_new, pairs)
+    is_new_part = np.ones(new_id_arr.size, dtype=bool)
+    for band in range(new_keys.shape[1]):
+        new_column = new_keys[:, band]
+        old_column = old_keys[:, band]
+        # Only old rows whose key some new row shares can pair: find them by
+        # binary search in the (small) sorted new keys, O(m log n), so that a
+        # large old index costs one pass per band, not a sort.
+        matching = _members_of(old_column, np.unique(new_column))
+        column = np.concatenate((new_column, old_column[matching]))
+        ids = np.concatenate((new_id_arr, old_id_arr[matching]))
+        is_new = np.concatenate((is_new_part, np.zeros(int(matching.sum()), dtype=bool)))
+        _collect_band(column, ids, is_new, pairs)
     return pairs
+
+
+def _members_of(values: U64Array, sorted_set: U64Array) -> npt.NDArray[np.bool_]:
+    """Return, for each value, whether it occurs in the sorted unique array `sorted_set`."""
+    if sorted_set.size == 0 or values.size == 0:
+        return np.zeros(values.size, dtype=bool)
+    positions = np.searchsorted(sorted_set, values)
+    positions[positions == sorted_set.size] = sorted_set.size - 1
+    found: npt.NDArray[np.bool_] = sorted_set[positions] == values
+    return found
 
 
 def _collect_band(

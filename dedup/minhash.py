@@ -35,14 +35,16 @@ reserved key 0 so that they never become candidates.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from datasketch import LeanMinHash
 
 from dedup.hashing import U64Array
 from dedup.shingles import DEFAULT_SHINGLE_SIZE, shingle_hash
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 Scheme = Literal["affine32", "affine64"]
 SCHEMES: tuple[Scheme, ...] = ("affine32", "affine64")
@@ -238,8 +240,12 @@ def is_empty_signature(sig: Signatures, params: MinHashParams) -> npt.NDArray[np
     return empty
 
 
-def to_lean_minhash(row: Signatures, params: MinHashParams) -> LeanMinHash:
+def to_lean_minhash(row: Signatures, params: MinHashParams) -> "LeanMinHash":
     """Wrap one signature row as a ``datasketch.LeanMinHash``, naming its seed and scheme."""
+    # Imported here: datasketch imports scipy (half a second), which nothing
+    # else in dedup needs.
+    from datasketch import LeanMinHash
+
     if row.shape != (params.num_perm,):
         raise ValueError(f"expected a signature of shape ({params.num_perm},), got {row.shape}")
     return LeanMinHash(seed=params.seed, hashvalues=row, scheme=params.scheme)

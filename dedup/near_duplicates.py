@@ -12,7 +12,7 @@ import numpy as np
 
 from dedup.lsh import band_keys, candidate_pairs
 from dedup.minhash import MinHashParams, signatures
-from dedup.shingles import shingle_hashes
+from dedup.shingles import shingle_hash_sets
 from dedup.verify import DuplicatePair, verify
 
 DEFAULT_PARAMS = MinHashParams()
@@ -23,7 +23,7 @@ def find_near_duplicates(
 ) -> list[DuplicatePair]:
     """Return the verified pairs (Jaccard >= params.threshold) among `texts`, keyed by doc id."""
     ids = list(texts)
-    sets = [shingle_hashes(texts[doc_id], params.shingle_size) for doc_id in ids]
+    sets = shingle_hash_sets([texts[doc_id] for doc_id in ids], params.shingle_size)
     keys = band_keys(signatures(sets, params), params)
     no_old = np.empty((0, params.bands), dtype=np.uint64)
     candidates = candidate_pairs(keys, ids, no_old, [])

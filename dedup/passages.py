@@ -39,7 +39,7 @@ from dedup.hashing import text_hash
 from dedup.lsh import band_keys, candidate_pairs
 from dedup.minhash import MinHashParams, signatures
 from dedup.normalize import normalize, tokenize
-from dedup.shingles import shingle_hashes
+from dedup.shingles import shingle_hash_sets
 from dedup.verify import verify
 
 MIN_PASSAGE_TOKENS = 5
@@ -122,7 +122,7 @@ def near_repeated_passages(
         if counts_for_repeats(text, min_tokens):
             by_hash.setdefault(passage_hash(text), text)
     hashes = sorted(by_hash)
-    sets = [shingle_hashes(by_hash[h], params.shingle_size) for h in hashes]
+    sets = shingle_hash_sets([by_hash[h] for h in hashes], params.shingle_size)
     keys = band_keys(signatures(sets, params), params)
     no_old = np.empty((0, params.bands), dtype=np.uint64)
     index_ids = list(range(len(hashes)))

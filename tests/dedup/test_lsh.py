@@ -86,3 +86,22 @@ def test_candidate_pairs_checks_shapes() -> None:
     keys = _keys([SEED_001])
     with pytest.raises(ValueError):
         candidate_pairs(keys, [1, 2], keys[:0], [])
+
+
+def test_candidate_pairs_equal_brute_force() -> None:
+    rng = np.random.default_rng(5)
+    # Few distinct keys, so that many rows collide; 0 is the reserved key.
+    new = rng.integers(0, 6, size=(30, 4)).astype(np.uint64)
+    old = rng.integers(0, 6, size=(50, 4)).astype(np.uint64)
+    new_ids = list(range(100, 130))
+    old_ids = list(range(50))
+    expected = set()
+    rows = [(i, r, True) for i, r in zip(new_ids, new, strict=True)] + [
+        (i, r, False) for i, r in zip(old_ids, old, strict=True)
+    ]
+    for x in range(len(rows)):
+        for y in range(x + 1, len(rows)):
+            (a, ra, na), (b, rb, nb) = rows[x], rows[y]
+            if (na or nb) and np.any((ra == rb) & (ra != EMPTY_BAND_KEY)):
+                expected.add((min(a, b), max(a, b)))
+    assert candidate_pairs(new, new_ids, old, old_ids) == expected

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dedup.shingles import shingle_hash, shingle_hashes, shingles
+from dedup.shingles import shingle_hash, shingle_hash_sets, shingle_hashes, shingles
 
 
 def test_shingle_hashes_are_sorted_unique_uint64() -> None:
@@ -45,3 +45,25 @@ def test_order_matters_within_a_shingle() -> None:
 def test_bad_k_is_rejected() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         shingle_hashes("a b", 0)
+
+
+def test_batch_equals_one_by_one_and_reference() -> None:
+    texts = [
+        "",
+        "Similar Posts",
+        "one",
+        "a b c d e f g h",
+        "1,000 people; 2021–22 … «quoted» 東京都は新しい",
+        "?!",
+        "x y z w v u",
+    ]
+    for k in (1, 3, 5):
+        batch = shingle_hash_sets(texts, k)
+        assert len(batch) == len(texts)
+        for text, got in zip(texts, batch, strict=True):
+            assert got.tolist() == shingle_hashes(text, k).tolist()
+            assert got.tolist() == sorted({shingle_hash(s) for s in shingles(text, k)})
+
+
+def test_batch_of_nothing() -> None:
+    assert shingle_hash_sets([]) == []
