@@ -12,7 +12,7 @@ never opened by clients; it survives between runs, so the next run resumes from 
 import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -63,11 +63,11 @@ class WorkingDatabase:
             self._con.close()
             self._con = None
 
-    def publish(self) -> None:
+    def publish(self, before_rename: Callable[[], None] | None = None) -> None:
         """Close, then atomically replace the published file with a copy of the working one."""
         self.close()
         try:
-            _copy_atomic(self.work_path, self.db_path)
+            _copy_atomic(self.work_path, self.db_path, before_rename)
         except OSError as exc:
             raise PublishError(f"could not publish {self.db_path}: {exc}") from exc
 
@@ -106,18 +106,28 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
         raise DatabaseUnavailable(f"cannot open {path}: {exc}") from exc
 
 
-def _copy_atomic(src: Path, dst: Path) -> None:
+def _copy_atomic(src: Path, dst: Path, before_rename: Callable[[], None] | None = None) -> None:
     """Copy `src` to a temporary file beside `dst`, fsync it, and rename it over `dst`."""
+    _remove_stale_copies(dst)
     tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
     try:
         shutil.copyfile(src, tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        if before_rename is not None:
+            before_rename()
         os.replace(tmp, dst)
         _fsync_dir(dst.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _remove_stale_copies(dst: Path) -> None:
+    """Delete temporary copies left by a process killed while publishing."""
+    for stale in dst.parent.glob(f".{dst.name}.tmp-*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def _fsync_dir(path: Path) -> None:
