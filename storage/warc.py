@@ -5,8 +5,9 @@ name ends in `.gz`, so other web-archive tools can index and replay it. The stor
 bodies have their Content-Encoding removed (the fetcher decodes gzip/deflate while
 enforcing its size limit), so each response record says what it holds: the served
 `Content-Encoding`, `Content-Length` and `Transfer-Encoding` headers are renamed
-`X-Archive-Orig-<name>` and a `Content-Length` of the stored body is added; otherwise a
-reader would try to gunzip or de-chunk plain bytes.
+`X-Archive-Orig-<name>` (a served Content-Length equal to the stored length is kept) and
+a `Content-Length` of the stored body is added; otherwise a reader would try to gunzip
+or de-chunk plain bytes.
 """
 
 import contextlib
@@ -85,11 +86,16 @@ def _write(con: duckdb.DuckDBPyConnection, handle: BinaryIO, name: str, settings
 
 def response_headers(stored: Sequence[tuple[str, str]], body_length: int) -> list[tuple[str, str]]:
     """The stored headers as they fit the stored (decoded) body; wire headers renamed."""
-    out = [
-        (ORIGINAL_PREFIX + name if name.lower() in WIRE_HEADERS else name, value)
-        for name, value in stored
-    ]
-    out.append(("Content-Length", str(body_length)))
+    length = str(body_length)
+    out = []
+    for name, value in stored:
+        lower = name.lower()
+        # A served Content-Length that is the stored body's length is still true: kept.
+        if lower in WIRE_HEADERS and not (lower == "content-length" and value.strip() == length):
+            name = ORIGINAL_PREFIX + name
+        out.append((name, value))
+    if not any(name.lower() == "content-length" for name, _ in out):
+        out.append(("Content-Length", length))
     return out
 
 

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from extractors.urls import normalize_url
-from fetching import Fetcher, FetchConfig, Outcome, make_client
+from fetching import FetchConfig, Fetcher, Outcome, make_client
 from flows import resources
 from flows.cli import app
 from flows.ingest import ingest
