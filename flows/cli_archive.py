@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from fetching.client import ACCEPT, ACCEPT_ENCODING
 from fetching.config import DEFAULT_USER_AGENT
+from storage.database import open_published, working_path
 from storage.errors import StorageError
 
 console = Console()
@@ -37,6 +37,10 @@ def reextract_command(
 
     Runs the `reextract` Prefect flow in-process, like `recite run`.
     """
+    if not Path(db).exists() and not working_path(Path(db)).exists():
+        # Fail before Prefect starts (a temporary server costs 10-20 s).
+        err.print(f"[red]recite reextract failed:[/red] no database at {db}; run `recite run` first")
+        raise typer.Exit(1)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # DESIGN.md, traps
     from flows.cli import print_summary  # at call time: flows.cli imports this module
     from flows.reextract import ReextractParameters, reextract  # imports Prefect
@@ -60,8 +64,8 @@ def export_warc_command(
 
     Bodies are stored decoded: served Content-Encoding/-Length, Transfer-Encoding → X-Archive-Orig-*.
     """
-    from storage.database import open_published
-    from storage.warc import WarcSettings, export_warc
+    from fetching.client import ACCEPT, ACCEPT_ENCODING  # imports httpx: only when exporting
+    from storage.warc import WarcSettings, export_warc  # imports warcio
 
     settings = WarcSettings(
         software=f"recite/{_version()} (warcio)",

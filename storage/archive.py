@@ -9,6 +9,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
@@ -131,14 +132,11 @@ class ArchiveStore:
         return float(found["threshold"]), int(found["boilerplate_min_docs"])
 
 
-def _response(row: Sequence[object]) -> ArchivedResponse:
+def _response(row: Sequence[Any]) -> ArchivedResponse:
+    """An ArchivedResponse from a row of `_COLUMNS`, body decompressed."""
     url, final_url, fetched_at, status, headers, ctype, charset, body_zlib, sha = row
-    assert isinstance(body_zlib, bytes) and isinstance(fetched_at, datetime)
-    pairs = tuple((str(h["name"]), str(h["value"])) for h in headers or [])  # type: ignore[attr-defined]
     return ArchivedResponse(
-        url=str(url), final_url=None if final_url is None else str(final_url),
-        fetched_at=fetched_at, status_code=int(status),  # type: ignore[call-overload]
-        headers=pairs, content_type=None if ctype is None else str(ctype),
-        charset=None if charset is None else str(charset), body=zlib.decompress(body_zlib),
-        body_sha256=str(sha),
+        url=url, final_url=final_url, fetched_at=fetched_at, status_code=status,
+        headers=tuple((h["name"], h["value"]) for h in headers or ()),
+        content_type=ctype, charset=charset, body=zlib.decompress(body_zlib), body_sha256=sha,
     )

@@ -254,3 +254,7 @@ def test_commands_fail_with_a_message_without_a_database(tmp_path: Path) -> None
     assert out.returncode == 1
     assert "no database" in out.stderr
     assert not (tmp_path / "a.warc.gz").exists()
+    out = recite("reextract", "--db", str(tmp_path / "none.duckdb"))
+    assert out.returncode == 1
+    assert "no database" in out.stderr
+    assert not (tmp_path / "none.duckdb").exists()
