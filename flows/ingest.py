@@ -16,11 +16,11 @@ from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
-from dedup import MinHashParams
-from dedup.lsh import params_fingerprint
 from extractors.content import Extraction
 from fetching.records import FetchResult
 from flows import resources
+from flows.dedup_pass import run_dedup
+from flows.dedup_step import DedupConfig
 from flows.extraction import ExtractionPool
 from flows.faults import checkpoint
 from flows.progress import RunProgress
@@ -28,16 +28,7 @@ from flows.seeds import SeedDocument, SeedLimits
 from flows.settings import IngestParameters
 from flows.steps import now
 from flows.summary import RunSummary, Tally
-from flows.tasks import (
-    dedup_batch,
-    dedup_clusters,
-    dedup_passages,
-    extract_batch,
-    fetch_batch,
-    read_seeds,
-    save_batch,
-    save_seeds,
-)
+from flows.tasks import extract_batch, fetch_batch, read_seeds, save_batch, save_seeds
 from storage.database import WorkingDatabase
 from storage.dedup_store import DedupStore
 from storage.store import Store
@@ -103,16 +94,8 @@ async def _run(
 
 def _dedup(params: IngestParameters, dstore: DedupStore, tally: Tally) -> None:
     """Sign new or changed documents, verify their pairs, rebuild clusters, find repeats."""
-    minhash = MinHashParams()
-    dstore.set_settings(params.dedup_threshold, params.boilerplate_min_docs)
-    pending = dstore.documents_to_index(params_fingerprint(minhash))
-    for start in range(0, len(pending), params.dedup_batch):
-        tally.add(dedup_batch(dstore, pending[start : start + params.dedup_batch], minhash))
-        checkpoint("dedup-batch")
-    tally.add(dedup_clusters(dstore, params.dedup_threshold))
-    checkpoint("clusters")
-    tally.add(dedup_passages(dstore))
-    checkpoint("passages")
+    config = DedupConfig(params.dedup_threshold, params.boilerplate_min_docs, params.dedup_batch)
+    run_dedup(dstore, config, tally)
 
 
 def _store(
