@@ -29,7 +29,7 @@ from flows.settings import IngestParameters
 from flows.steps import now
 from flows.summary import RunSummary, Tally
 from flows.tasks import extract_batch, fetch_batch, read_seeds, save_batch, save_seeds
-from storage.database import WorkingDatabase
+from storage.database import WorkingDatabase, write_errors
 from storage.dedup_store import DedupStore
 from storage.store import Store
 
@@ -44,15 +44,17 @@ async def ingest(params: IngestParameters = IngestParameters()) -> RunSummary:  
         resume_since = store.interrupt_stale_runs(run_id, now())
         store.start_run(run_id, params.model_dump(mode="json"), now())
         try:
-            await _run(params, store, pool, run_id, tally, resume_since)
-            _dedup(params, DedupStore(wdb.con), tally)
+            with write_errors(wdb.work_path):
+                await _run(params, store, pool, run_id, tally, resume_since)
+                _dedup(params, DedupStore(wdb.con), tally)
         except BaseException as exc:
             with contextlib.suppress(Exception):
                 store.finish_run(run_id, "failed", tally.counts, now(), error=repr(exc)[:2000])
             raise
-        store.finish_run(run_id, "completed", tally.counts, now())
+        with write_errors(wdb.work_path):
+            store.finish_run(run_id, "completed", tally.counts, now())
+            totals = store.totals()
         checkpoint("run-finished")
-        totals = store.totals()
         wdb.publish(before_rename=lambda: checkpoint("publish-copied"))
         checkpoint("published")
     return RunSummary(run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())))

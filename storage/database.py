@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from storage.errors import DatabaseLocked, DatabaseUnavailable, PublishError
+from storage.errors import DatabaseLocked, DatabaseUnavailable, PublishError, StorageError
 from storage.schema import migrate
 
 
@@ -49,10 +49,11 @@ class WorkingDatabase:
             raise DatabaseUnavailable(f"cannot create {self.db_path.parent}: {exc}") from exc
         if not os.access(self.db_path.parent, os.W_OK):
             raise DatabaseUnavailable(f"cannot write in {self.db_path.parent}")
-        if self.db_path.exists() and not self.work_path.exists():
-            _copy_atomic(self.db_path, self.work_path)
-        self._con = _connect(self.work_path)
-        migrate(self._con)
+        with write_errors(self.work_path):
+            if self.db_path.exists() and not self.work_path.exists():
+                _copy_atomic(self.db_path, self.work_path)
+            self._con = _connect(self.work_path)
+            migrate(self._con)
         return self
 
     def close(self) -> None:
@@ -76,6 +77,19 @@ class WorkingDatabase:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def write_errors(path: Path) -> Iterator[None]:
+    """Translate DuckDB and OS errors raised while writing `path` into `DatabaseUnavailable`."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except (duckdb.Error, OSError) as exc:
+        raise DatabaseUnavailable(
+            f"cannot write the database {path} (disk full or not writable?): {exc}"
+        ) from exc
 
 
 @contextlib.contextmanager

@@ -111,11 +111,7 @@ PAGES: dict[str, tuple[int, str, str]] = {
 }
 
 
-WORDS = (
-    "council minister border treaty summit energy grain pipeline sanctions envoy parliament "
-    "ceasefire budget alliance harbour election reform coalition tariff drone satellite "
-    "refugee corridor airspace garrison mandate inquiry verdict protest strike shortage"
-).split()
+WORDS = ["council", "minister", "border", "treaty", "summit", "energy", "grain", "pipeline", "sanctions", "envoy", "parliament", "ceasefire", "budget", "alliance", "harbour", "election", "reform", "coalition", "tariff", "drone", "satellite", "refugee", "corridor", "airspace", "garrison", "mandate", "inquiry", "verdict", "protest", "strike", "shortage"]
 SHARED_PARAGRAPH = (
     "This report was compiled by our correspondents with reporting from agencies in "
     "Geneva, Brussels and Moscow, and updated as the talks went on."
