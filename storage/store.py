@@ -221,7 +221,7 @@ class Store:
             ],
         )
         if result.outcome is Outcome.OK and result.body is not None:
-            self._save_response(result, started)
+            self._save_response(result, result.attempts[-1].started_at if result.attempts else None)
 
     def _save_response(self, result: FetchResult, fetched_at: datetime | None) -> None:
         body = result.body or b""
