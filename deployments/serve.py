@@ -13,8 +13,8 @@ this process (`flows.settings.Settings`), with relative `seeds` and `db` paths m
 absolute against the current directory, so a nightly run reads `RECITE_SEEDS` and writes
 `RECITE_DB`. Both enforce the parameter schema (an invalid value is refused before a
 run is created) and allow one run at a time each (further runs wait in
-`AwaitingConcurrencySlot`); across deployments, the flow itself holds the global
-concurrency limit `recite-db-writer` (flows/concurrency.py).
+`AwaitingConcurrencySlot`); across deployments, the flow itself holds the database's
+writer lock `<db>.lock` (flows/concurrency.py), so only one run writes at a time.
 
 On shutdown (Ctrl-C, SIGTERM) `prefect.serve` pauses the served deployments, so that no
 runs pile up while nobody executes them; every start registers them again with

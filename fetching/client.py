@@ -1,5 +1,5 @@
-"""The httpx client recite fetches with, its address-pinning transport, and the
-translation of httpx errors into `fetching.errors`.
+"""The httpx client recite fetches with, its address-pinning transport, the
+translation of httpx errors into `fetching.errors`, and the total-time cap.
 
 Pinning: the fetcher resolves and checks a host (`guard.resolve_checked`), then
 sends the request inside `pinned(...)`. The network backend below connects to
@@ -10,9 +10,11 @@ the origin host as `server_hostname`). A connection made without a pin (the
 client used on its own) resolves and checks through the guard itself.
 """
 
+import asyncio
 import contextvars
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+import ssl
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 
 import httpcore
 import httpx
@@ -24,6 +26,7 @@ from fetching.errors import (
     FetchTimeoutError,
     InvalidURLError,
     ProtocolError,
+    TotalTimeoutError,
 )
 from fetching.guard import IPAddress, Resolver, SystemResolver, resolve_checked
 
@@ -115,13 +118,18 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 class PinnedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over a connection pool that uses `PinnedBackend`."""
 
-    def __init__(self, config: FetchConfig, backend: httpcore.AsyncNetworkBackend) -> None:
+    def __init__(
+        self,
+        config: FetchConfig,
+        backend: httpcore.AsyncNetworkBackend,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         limits = _limits(config)
         super().__init__(limits=limits, trust_env=False)
         # Replace the pool httpx built with one on our backend; httpx keeps its
         # request mapping and exception translation (map_httpcore_exceptions).
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -143,12 +151,14 @@ def make_client(
     *,
     resolver: Resolver | None = None,
     network_backend: httpcore.AsyncNetworkBackend | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> httpx.AsyncClient:
     """The AsyncClient for one run; the caller enters it with `async with`.
 
     `resolver` is used only for connections made without a pin (the Fetcher
     pins every request); `network_backend` opens the actual sockets (tests use
-    it to route public-looking test addresses to 127.0.0.1).
+    it to route public-looking test addresses to 127.0.0.1); `ssl_context`
+    replaces the default trust store (certifi), e.g. for a corporate CA.
     """
     backend = PinnedBackend(
         network_backend or httpcore.AnyIOBackend(),
@@ -157,7 +167,7 @@ def make_client(
         resolve_timeout=config.connect_timeout,
     )
     return httpx.AsyncClient(
-        transport=PinnedTransport(config, backend),
+        transport=PinnedTransport(config, backend, ssl_context),
         headers={
             "User-Agent": config.user_agent,
             "Accept": ACCEPT,
@@ -172,6 +182,18 @@ def make_client(
         follow_redirects=False,  # the Fetcher follows, re-checking every hop
         trust_env=False,  # no proxy from the environment: it would bypass pinning
     )
+
+
+@asynccontextmanager
+async def deadline(seconds: float) -> AsyncIterator[None]:
+    """Raise TotalTimeoutError if the block runs longer than `seconds`."""
+    if seconds <= 0:
+        raise TotalTimeoutError("total time cap exhausted")
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError as exc:
+        raise TotalTimeoutError(f"total time cap of {seconds:g}s exceeded") from exc
 
 
 @contextmanager

@@ -9,7 +9,7 @@ httpx errors are translated at the boundary (`client.translate`) with
     FetchError                      outcome
     ├── RefusedError                (not requested, by policy)
     │   ├── InvalidURLError         invalid_url
-    │   ├── BlockedSchemeError      blocked_scheme
+    │   ├── BlockedSchemeError      blocked_address (a non-http(s) scheme: issue #2's contract)
     │   ├── BlockedCredentialsError blocked_credentials
     │   ├── BlockedPortError        blocked_port
     │   ├── BlockedAddressError     blocked_address
@@ -59,9 +59,9 @@ class InvalidURLError(RefusedError):
 
 
 class BlockedSchemeError(RefusedError):
-    """The scheme is not http or https."""
+    """The scheme is not http or https (recorded as `blocked_address`; the error names it)."""
 
-    outcome = Outcome.BLOCKED_SCHEME
+    outcome = Outcome.BLOCKED_ADDRESS
 
 
 class BlockedCredentialsError(RefusedError):

@@ -16,51 +16,27 @@ from datetime import UTC, datetime
 
 import httpx
 
-from fetching.body import content_encodings, read_decoded
-from fetching.charset import decode_html
-from fetching.client import pinned, translated
+from fetching.client import deadline, pinned, translated
 from fetching.config import FetchConfig
-from fetching.content import (
-    binary_kind,
-    describe_type,
-    is_html_type,
-    looks_like_html,
-    parse_content_type,
-)
 from fetching.errors import (
     BadRedirectError,
-    DecodeError,
-    EmptyBodyError,
     FetchError,
     ProtocolError,
     RedirectLoopError,
-    RefusedError,
     RobotsDeniedError,
-    TooLargeError,
     TooManyRedirectsError,
-    TotalTimeoutError,
-    UnsupportedTypeError,
 )
 from fetching.guard import IPAddress, Resolver, SystemResolver, resolve_checked
+from fetching.page import read_page
 from fetching.politeness import Clock, HostScheduler, Sleep
 from fetching.records import Attempt, FetchRequest, FetchResult, Outcome, Validators
 from fetching.retry import Backoff, is_retryable_status, next_delay, parse_retry_after
-from fetching.robots import (
-    ALLOW_ALL,
-    CRAWL_DELAY_CAP,
-    MAX_ROBOTS_BYTES,
-    RobotsCache,
-    RobotsRules,
-    agent_token,
-    parse_robots,
-    unreachable,
-)
-from fetching.target import Target, check_url
+from fetching.robots import RobotsCache, agent_token
+from fetching.robots_fetch import RobotsLoader
+from fetching.target import REDIRECT_STATUSES, Target, check_url, redirect_location
 
 logger = logging.getLogger(__name__)
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_ROBOTS_MAX_REDIRECTS = 5  # RFC 9309 §2.3.1.2: follow at least five
 
 
 @dataclass(slots=True)
@@ -118,14 +94,20 @@ class Fetcher:
             clock=clock,
             sleep=sleep,
         )
-        self._robots = RobotsCache(self._load_robots)
+        self._robots = RobotsCache(
+            RobotsLoader(config, client, self._scheduler, self._resolve, self._token)
+        )
 
     async def fetch_many(
         self,
         requests: Sequence[FetchRequest],
         on_result: Callable[[FetchResult], None] | None = None,
     ) -> list[FetchResult]:
-        """Fetch all `requests` concurrently; results in input order, `on_result` as each ends."""
+        """Fetch all `requests` concurrently; results in input order, `on_result` as each ends.
+
+        URLs never raise; an exception from `on_result` itself cancels the batch
+        (asyncio.TaskGroup) and propagates, since it is a bug in the caller.
+        """
         results: list[FetchResult | None] = [None] * len(requests)
 
         async def one(index: int, request: FetchRequest) -> None:
@@ -226,6 +208,7 @@ class Fetcher:
                 raise RedirectLoopError(f"redirect loop: {key} is already in the chain")
             seen.add(key)
             state.final_url = key
+            state.status, state.headers = None, ()  # this hop's answer, not the last one's
             addresses = await self._resolve(target)
             await self._check_robots(target)
             location = await self._request(target, addresses, request.validators, state)
@@ -288,13 +271,13 @@ class Fetcher:
     @asynccontextmanager
     async def _budget(self, state: _State) -> AsyncIterator[None]:
         """Time the block against the attempt's total cap (politeness waits excluded)."""
-        remaining = self._config.total_timeout - state.network_s
-        start = self._clock()
+        loop = asyncio.get_running_loop()  # the clock asyncio.timeout uses
+        start = loop.time()
         try:
-            async with _deadline(remaining):
+            async with deadline(self._config.total_timeout - state.network_s):
                 yield
         finally:
-            state.network_s += self._clock() - start
+            state.network_s += loop.time() - start
 
     async def _handle(
         self,
@@ -307,8 +290,8 @@ class Fetcher:
         status = response.status_code
         state.status = status
         state.headers = tuple(response.headers.multi_items())
-        if status in _REDIRECTS:
-            return _redirect_target(response, target)
+        if status in REDIRECT_STATUSES:
+            return redirect_location(response, target.url)
         if status == 304:
             self._not_modified(response, validators, state)
             return None
@@ -342,103 +325,15 @@ class Fetcher:
             state.retry_after = parse_retry_after(response.headers.get("retry-after"))
 
     async def _read_page(self, response: httpx.Response, state: _State) -> None:
-        """Check type and size, read the body within limits, decode it to text."""
-        ctype = parse_content_type(response.headers.get("content-type"))
-        if ctype.mime is not None and not is_html_type(ctype.mime):
-            raise UnsupportedTypeError(f"content type {describe_type(ctype.mime)}")
-        encodings = content_encodings(response.headers.get("content-encoding"))
-        _check_declared_length(response, encodings, self._config.max_bytes)
-        with translated():
-            body, state.raw_bytes = await read_decoded(
-                response.aiter_raw(), encodings, self._config.max_bytes
-            )
-        if not body.strip():
-            raise EmptyBodyError(f"HTTP {response.status_code} with an empty body")
-        if ctype.mime is None and not looks_like_html(body):
-            kind = binary_kind(body, None) or "not HTML"
-            raise UnsupportedTypeError(f"no Content-Type, and the body is {kind}")
-        _check_not_binary(body, ctype.mime or "(none)", ctype.charset)
-        decoded = decode_html(body, ctype.charset)
-        if decoded is None:
-            raise DecodeError("no charset decodes the body to text")
+        """Read and decode a 2xx page into `state`."""
+        page = await read_page(response, self._config.max_bytes)
         state.outcome = Outcome.OK
-        state.body = body
-        state.content_type = ctype.mime or "text/html"
-        state.charset = decoded.charset
-        state.text = decoded.text
+        state.raw_bytes = page.raw_bytes
+        state.body = page.body
+        state.content_type = page.content_type
+        state.charset = page.charset
+        state.text = page.text
 
-    async def _load_robots(self, origin: str) -> RobotsRules:
-        """Fetch and parse robots.txt of `origin`, following up to five redirects."""
-        url = f"{origin}/robots.txt"
-        try:
-            for _hop in range(_ROBOTS_MAX_REDIRECTS + 1):
-                target = check_url(url, self._config.allowed_ports)
-                addresses = await self._resolve(target)
-                outcome = await self._robots_request(target, addresses)
-                if isinstance(outcome, RobotsRules):
-                    return self._apply_crawl_delay(target, outcome)
-                url = outcome
-        except RefusedError as exc:
-            # A robots.txt we may not request (redirect to a blocked place) is
-            # "unavailable", like a 4xx (RFC 9309 §2.3.1.3); the page itself still
-            # passes the guard on its own.
-            return RobotsRules(note=f"robots.txt refused: {exc}")
-        except FetchError as exc:
-            return unreachable(str(exc) or type(exc).__name__, type(exc))
-        # RFC 9309 §2.3.1.2: past five redirects the crawler MAY treat it as unavailable.
-        return RobotsRules(note="robots.txt: too many redirects")
-
-    async def _robots_request(
-        self, target: Target, addresses: tuple[IPAddress, ...]
-    ) -> RobotsRules | str:
-        """One robots.txt request: its rules, or the redirect target to follow."""
-        request = self._client.build_request("GET", target.url)
-        async with self._scheduler.slot(target.host), _deadline(self._config.total_timeout):
-            with pinned(target.host, target.port, addresses):
-                with translated():
-                    response = await self._client.send(request, stream=True)
-                try:
-                    return await self._robots_response(response, target)
-                finally:
-                    await response.aclose()
-
-    async def _robots_response(self, response: httpx.Response, target: Target) -> RobotsRules | str:
-        """Rules from a robots.txt response (RFC 9309 §2.3.1), or a redirect target."""
-        status = response.status_code
-        if status in _REDIRECTS:
-            return _redirect_target(response, target)
-        if 200 <= status < 300:
-            with translated():
-                body, _ = await read_decoded(
-                    response.aiter_raw(),
-                    content_encodings(response.headers.get("content-encoding")),
-                    MAX_ROBOTS_BYTES,
-                    truncate=True,
-                )
-            return parse_robots(body.decode("utf-8", errors="replace"), self._token)
-        if status == 429 or status >= 500:
-            # Google and RFC 9309 §2.3.1.4 both read 5xx as "unreachable"; a 429 is
-            # the server asking us to back off, not saying there are no rules.
-            return unreachable(f"HTTP {status}")
-        return ALLOW_ALL  # 4xx (and odd 1xx/3xx): "unavailable", crawl freely (§2.3.1.3)
-
-    def _apply_crawl_delay(self, target: Target, rules: RobotsRules) -> RobotsRules:
-        """Raise the host's delay to the robots.txt Crawl-delay (capped)."""
-        if rules.crawl_delay:
-            self._scheduler.raise_delay(target.host, min(rules.crawl_delay, CRAWL_DELAY_CAP))
-        return rules
-
-
-@asynccontextmanager
-async def _deadline(seconds: float) -> AsyncIterator[None]:
-    """Raise TotalTimeoutError if the block runs longer than `seconds`."""
-    if seconds <= 0:
-        raise TotalTimeoutError("total time cap exhausted")
-    try:
-        async with asyncio.timeout(seconds):
-            yield
-    except TimeoutError as exc:
-        raise TotalTimeoutError(f"total time cap of {seconds:g}s exceeded") from exc
 
 
 def _result(request: FetchRequest, state: _State, attempts: list[Attempt]) -> FetchResult:
@@ -476,30 +371,3 @@ def _validators(response: httpx.Response, fallback: Validators) -> Validators:
         etag=response.headers.get("etag") or fallback.etag,
         last_modified=response.headers.get("last-modified") or fallback.last_modified,
     )
-
-
-def _redirect_target(response: httpx.Response, target: Target) -> str:
-    """Absolute URL of a redirect's Location (relative references allowed, RFC 9110 §10.2.2)."""
-    location = response.headers.get("location", "").strip()
-    if not location:
-        raise BadRedirectError(f"HTTP {response.status_code} without a Location header")
-    try:
-        return str(target.url.join(location))
-    except (httpx.InvalidURL, ValueError) as exc:
-        raise BadRedirectError(f"unusable Location {location!r}: {exc}") from exc
-
-
-def _check_declared_length(response: httpx.Response, encodings: list[str], limit: int) -> None:
-    """Refuse early when an uncompressed body announces more than `limit` bytes."""
-    declared = response.headers.get("content-length", "").strip()
-    if not encodings and declared.isdigit() and int(declared) > limit:
-        raise TooLargeError(f"Content-Length {declared} exceeds {limit} bytes")
-
-
-def _check_not_binary(body: bytes, mime: str, charset: str | None) -> None:
-    """Refuse a body labelled HTML that is a known binary format or not text at all."""
-    kind = binary_kind(body, charset)
-    if kind == "binary data":
-        raise DecodeError(f"body labelled {mime} is binary data, not text")
-    if kind is not None:
-        raise UnsupportedTypeError(f"body labelled {mime} is {kind}")

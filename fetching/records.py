@@ -12,7 +12,6 @@ class Outcome(StrEnum):
     NOT_MODIFIED = "not_modified"
     ROBOTS_DENIED = "robots_denied"
     BLOCKED_ADDRESS = "blocked_address"
-    BLOCKED_SCHEME = "blocked_scheme"
     BLOCKED_PORT = "blocked_port"
     BLOCKED_CREDENTIALS = "blocked_credentials"
     INVALID_URL = "invalid_url"
@@ -56,7 +55,9 @@ class Attempt:
     An attempt follows redirects: `redirect_chain` lists the URLs that answered with
     a redirect, in order, and `final_url` is the last URL requested. A URL refused
     before any request (robots, address guard, ...) still gets one attempt, with
-    `status_code=None`, so every fetch leaves a row.
+    `status_code=None`, so every fetch leaves a row. `bytes` counts body bytes as
+    received (before decompression); `elapsed_ms` is time on the network, without
+    politeness waits.
     """
 
     url: str

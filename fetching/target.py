@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import httpx
 
 from fetching.errors import (
+    BadRedirectError,
     BlockedCredentialsError,
     BlockedPortError,
     BlockedSchemeError,
@@ -12,6 +13,8 @@ from fetching.errors import (
 )
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Statuses whose Location we follow (RFC 9110 §15.4); 300 and 305/306 are not.
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # raw_host is IDNA-encoded ASCII; IPv6 literals add ':' (brackets are stripped).
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-_:")
 
@@ -51,3 +54,14 @@ def check_url(url: str | httpx.URL, allowed_ports: tuple[int, ...] | None) -> Ta
         raise BlockedPortError(f"port {port} is not in allowed ports {allowed_ports}")
     # The fragment is never sent (RFC 9110 §4.2.5); drop it so chains compare equal.
     return Target(url=parsed.copy_with(fragment=None), scheme=scheme, host=host, port=port)
+
+
+def redirect_location(response: httpx.Response, base: httpx.URL) -> str:
+    """Absolute URL of a redirect's Location (relative references allowed, RFC 9110 §10.2.2)."""
+    location = response.headers.get("location", "").strip()
+    if not location:
+        raise BadRedirectError(f"HTTP {response.status_code} without a Location header")
+    try:
+        return str(base.join(location))
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise BadRedirectError(f"unusable Location {location!r}: {exc}") from exc

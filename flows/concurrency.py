@@ -1,30 +1,45 @@
-"""One writer at a time: a Prefect global concurrency limit that every ingest run holds.
+"""One writer at a time: every ingest run holds the database's writer lock while it writes.
 
 DuckDB lets one process write a file, and the working database refuses a second writer
-(`storage.errors.DatabaseLocked`). That is the last line of defence; this is the first:
-every `ingest` run, whichever deployment (`nightly`, `adhoc`) or `recite run` started it,
-holds one slot of the global concurrency limit `recite-db-writer` (limit 1) while it
-opens and writes the database. A second run waits for the slot, logging that it waits,
-and then runs; nothing is lost. The limit is created on first use when it is missing.
+(`storage.errors.DatabaseLocked`) — the last line of defence. This is the first: every
+`ingest` run, whichever deployment (`nightly`, `adhoc`), worker or `recite run` started
+it, takes an exclusive lock on `<db>.lock` (flock(2), keyed by the database path) before
+it opens the working database and keeps it until the database is published. A second
+run on the same database logs that it waits (and for whom), waits, then runs: nothing is
+lost. Runs on different databases do not wait for each other.
 
-The slot is a lease renewed in the background; a run killed without releasing it frees
-the slot when the lease expires (`LEASE_SECONDS`).
+Why a file lock rather than a Prefect global concurrency limit: a run that is SIGKILLed
+(OOM killer, reboot, `kill -9`) releases a file lock at once, since the kernel drops it
+with the process, while a concurrency-limit slot stays leased until its lease expires
+(minutes); the next run would wait for a writer that no longer exists. Each deployment
+also has a concurrency limit of 1, so that the UI shows extra runs of one deployment as
+*AwaitingConcurrencySlot* instead of piling them up.
 """
 
+import asyncio
 import contextlib
+import fcntl
+import json
 import logging
+import os
+import socket
+import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
 
-from prefect import get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-from prefect.client.schemas.objects import ConcurrencyLeaseHolder
-from prefect.concurrency.asyncio import concurrency
-from prefect.exceptions import MissingContextError, ObjectAlreadyExists, ObjectNotFound
+from prefect.exceptions import MissingContextError
 from prefect.logging import get_logger, get_run_logger
 from prefect.runtime import flow_run
 
-WRITER_LIMIT = "recite-db-writer"
-LEASE_SECONDS = 300.0
+POLL_SECONDS = 1.0
+REMIND_SECONDS = 600.0
+
+
+def lock_path(db: str | Path) -> Path:
+    """The writer lock file of the database `db`: `<db>.lock` beside it."""
+    path = Path(db).expanduser().absolute()
+    return path.with_name(path.name + ".lock")
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
@@ -35,47 +50,79 @@ def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
         return get_logger("recite.concurrency")
 
 
-async def ensure_writer_limit(name: str = WRITER_LIMIT) -> int:
-    """Create the global concurrency limit `name` with one slot if it is missing.
-
-    Returns the limit's active slots (0 when it was just created). An existing limit is
-    left as it is (an operator may have deactivated it on purpose) but a limit other
-    than 1 is reported, since it would let two runs write at once.
-    """
-    async with get_client() as client:
-        try:
-            limit = await client.read_global_concurrency_limit_by_name(name)
-        except ObjectNotFound:
-            with contextlib.suppress(ObjectAlreadyExists):  # another run created it first
-                await client.create_global_concurrency_limit(
-                    GlobalConcurrencyLimitCreate(name=name, limit=1)
-                )
-            return 0
-    if limit.limit != 1 or not limit.active:
-        _logger().warning(
-            "global concurrency limit %r has limit %d (active: %s); recite expects 1 active slot "
-            "so that one run writes at a time",
-            name, limit.limit, limit.active,
-        )
-    return limit.active_slots
+def holder(db: str | Path) -> dict[str, object] | None:
+    """Who holds (or last held) the writer lock of `db`, as written by `writer_slot`."""
+    try:
+        return dict(json.loads(lock_path(db).read_text() or "null") or {}) or None
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 @contextlib.asynccontextmanager
-async def writer_slot(db: str, name: str = WRITER_LIMIT) -> AsyncIterator[None]:
-    """Hold the single writer slot for the duration of the block, waiting for it if needed."""
-    busy = await ensure_writer_limit(name)
-    if busy:
-        _logger().warning(
-            "another recite run holds the writer slot %r; waiting for it to finish before "
-            "writing %s",
-            name, db,
-        )
-    run_id = flow_run.get_id()
-    holder = ConcurrencyLeaseHolder(type="flow_run", id=run_id) if run_id else None
-    async with concurrency(
-        name, occupy=1, lease_duration=LEASE_SECONDS, strict=True, holder=holder,
-        raise_on_lease_renewal_failure=False,
-    ):
-        if busy:
-            _logger().info("got the writer slot %r; writing %s", name, db)
+async def writer_slot(db: str, poll: float = POLL_SECONDS) -> AsyncIterator[None]:
+    """Hold the writer lock of `db` for the duration of the block, waiting for it if needed.
+
+    When the lock file cannot be created (an unwritable folder), the block runs without
+    it: opening the database then fails with the storage layer's own message.
+    """
+    path = lock_path(db)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        _logger().warning("no writer lock at %s (%s); relying on the database's own lock", path, exc)
         yield
+        return
+    try:
+        await _acquire(fd, db, poll)
+        _write_holder(fd)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+async def _acquire(fd: int, db: str, poll: float) -> None:
+    """Take the lock, polling (the event loop stays free); log who is waited for."""
+    started = time.monotonic()
+    next_notice = started
+    waited = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() >= next_notice:
+                _logger().warning(
+                    "another recite run is writing %s (%s); waiting for it to finish",
+                    db, _describe(holder(db)),
+                )
+                next_notice = time.monotonic() + REMIND_SECONDS
+            waited = True
+            await asyncio.sleep(poll)
+            continue
+        if waited:
+            _logger().info(
+                "the other run finished after %.0f s; this run now writes %s",
+                time.monotonic() - started, db,
+            )
+        return
+
+
+def _write_holder(fd: int) -> None:
+    """Record this run as the holder (for the message a waiting run logs)."""
+    info = {
+        "flow_run_id": flow_run.get_id(), "flow_run_name": flow_run.get_name(),
+        "pid": os.getpid(), "host": socket.gethostname(),
+        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode(), 0)
+
+
+def _describe(info: dict[str, object] | None) -> str:
+    if not info:
+        return "holder unknown"
+    run = info.get("flow_run_name") or info.get("flow_run_id") or "a run outside Prefect"
+    return f"flow run {run}, pid {info.get('pid')} on {info.get('host')}, since {info.get('since')}"

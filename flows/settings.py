@@ -82,6 +82,14 @@ class IngestParameters(BaseModel):
         description="Jaccard similarity at which two documents are near-duplicates.",
     )
 
+    boilerplate_min_docs: int = Field(
+        3, ge=2, le=100_000,
+        description="A passage in at least this many documents of one site is boilerplate.",
+    )
+    dedup_batch: int = Field(
+        2000, ge=1, le=100_000, description="Documents signed and compared per dedup task run."
+    )
+
     @field_validator("seeds", mode="before")
     @classmethod
     def _split_paths(cls, value: Any) -> Any:

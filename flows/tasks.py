@@ -10,12 +10,15 @@ from collections.abc import Sequence
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from dedup import MinHashParams
 from extractors.content import Extraction
 from fetching import Fetcher
 from fetching.records import FetchRequest, FetchResult
+from flows.dedup_step import index_passages, rebuild_clusters, sign_and_verify
 from flows.extraction import ExtractionPool
 from flows.seeds import SeedDocument, SeedLimits, discover, read_seed, skipped
-from flows.steps import BatchReport, pages_to_extract, store_fetch_batch, store_seeds
+from flows.steps import BatchReport, now, pages_to_extract, store_fetch_batch, store_seeds
+from storage.dedup_store import DedupStore
 from storage.store import Store
 
 
@@ -52,3 +55,25 @@ def save_batch(
 ) -> BatchReport:
     """Store a batch's fetch attempts, responses and documents in one transaction."""
     return store_fetch_batch(store, run_id, results, extractions)
+
+
+@task(name="dedup-batch", cache_policy=NO_CACHE)
+def dedup_batch(dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams) -> BatchReport:
+    """Sign a batch of new or changed documents and verify their candidate pairs."""
+    signed, candidates, pairs = sign_and_verify(dstore, doc_ids, params, now())
+    return BatchReport((("dedup", "signed", signed), ("dedup", "candidates", candidates),
+                        ("dedup", "pairs_verified", pairs)))
+
+
+@task(name="dedup-clusters", cache_policy=NO_CACHE)
+def dedup_clusters(dstore: DedupStore, threshold: float) -> BatchReport:
+    """Rebuild near-duplicate clusters from the verified pairs at the threshold."""
+    clusters, docs = rebuild_clusters(dstore, threshold)
+    return BatchReport((("dedup", "clusters", clusters), ("dedup", "clustered_documents", docs)))
+
+
+@task(name="dedup-passages", cache_policy=NO_CACHE)
+def dedup_passages(dstore: DedupStore) -> BatchReport:
+    """Index new distinct passages and verify their near repeats."""
+    indexed, pairs = index_passages(dstore, now())
+    return BatchReport((("passages", "indexed", indexed), ("passages", "near_repeat_pairs", pairs)))

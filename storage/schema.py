@@ -145,7 +145,7 @@ RESPONSES = Table(
     (
         ("url", "VARCHAR PRIMARY KEY", "Normalized URL requested (urls.url)."),
         ("final_url", "VARCHAR", "URL the body was served from, after redirects."),
-        ("fetched_at", "TIMESTAMPTZ", "When the response was received."),
+        ("fetched_at", "TIMESTAMPTZ", "When the attempt that got the response started."),
         ("status_code", "INTEGER", "HTTP status (200)."),
         ("headers", "STRUCT(name VARCHAR, value VARCHAR)[]", "Response headers, in order."),
         ("content_type", "VARCHAR", "Media type from Content-Type."),
@@ -189,6 +189,8 @@ PASSAGES = Table(
         ("ordinal", "INTEGER", "Position of the paragraph in the document, from 0."),
         ("text", "VARCHAR", "Paragraph text, whitespace collapsed."),
         ("norm_hash", "BIGINT", "Hash of the normalized text: equal after normalization, equal."),
+        ("counts_for_repeats", "BOOLEAN",
+         "False for passages under 5 normalized words, which repeat by chance (dedup.passages)."),
     ),
     "PRIMARY KEY (doc_id, ordinal)",
 )
@@ -265,6 +267,207 @@ CITATIONS_GRAPH = View(
     ),
 )
 
+DOC_SIGNATURES = Table(
+    "doc_signatures",
+    "One row per document indexed for near-duplicate search: its MinHash signature.",
+    (
+        ("doc_id", "BIGINT PRIMARY KEY", "documents.doc_id."),
+        ("content_sha256", "VARCHAR", "documents.content_sha256 the signature was computed from."),
+        ("norm_content_hash", "BIGINT", "Hash of the normalized text: equal for exact duplicates."),
+        ("shingles", "INTEGER", "Number of distinct word 5-gram shingles (0: never matches)."),
+        ("scheme", "VARCHAR", "datasketch permutation scheme of the signature (e.g. affine32)."),
+        ("seed", "INTEGER", "datasketch seed of the permutations."),
+        ("num_perm", "INTEGER", "Number of permutations (signature length)."),
+        ("shingle_size", "INTEGER", "Words per shingle."),
+        ("params_fingerprint", "UBIGINT", "Fingerprint of all MinHash/LSH parameters used."),
+        ("signature", "UBIGINT[]", "MinHash hash values (datasketch MinHash.hashvalues)."),
+        ("computed_at", "TIMESTAMPTZ", "When the signature was computed."),
+    ),
+)
+
+DOC_BANDS = Table(
+    "doc_bands",
+    "One row per (document, LSH band): the band key; documents sharing a key are candidates.",
+    (
+        ("doc_id", "BIGINT", "documents.doc_id."),
+        ("band", "SMALLINT", "Band number, 0-based."),
+        ("band_key", "UBIGINT", "64-bit hash of the band's rows, seeded by band and parameters."),
+    ),
+)
+
+DUPLICATE_PAIRS = Table(
+    "duplicate_pairs",
+    "One row per verified pair of similar documents (doc_a < doc_b), Jaccard >= 0.5 stored.",
+    (
+        ("doc_a", "BIGINT", "documents.doc_id of the first document (the smaller id)."),
+        ("doc_b", "BIGINT", "documents.doc_id of the second document."),
+        ("jaccard", "DOUBLE", "Exact Jaccard similarity of the two word 5-gram shingle sets."),
+        ("exact", "BOOLEAN", "True when the normalized texts are identical."),
+        ("found_at", "TIMESTAMPTZ", "When the pair was verified."),
+    ),
+    "PRIMARY KEY (doc_a, doc_b)",
+)
+
+CLUSTERS = Table(
+    "clusters",
+    "One row per document in a near-duplicate cluster (documents joined by verified pairs).",
+    (
+        ("doc_id", "BIGINT PRIMARY KEY", "documents.doc_id."),
+        ("cluster_id", "BIGINT", "Cluster id: the doc_id of the cluster's canonical document."),
+        ("canonical_doc_id", "BIGINT", "The canonical document: earliest seen, longest, then URL."),
+        ("is_canonical", "BOOLEAN", "True for the canonical document itself."),
+    ),
+)
+
+PASSAGE_INDEX = Table(
+    "passage_index",
+    "One row per distinct normalized passage indexed for near-repeat search.",
+    (
+        ("passage_hash", "BIGINT PRIMARY KEY", "passages.norm_hash."),
+        ("shingles", "INTEGER", "Number of distinct word 3-gram shingles."),
+        ("computed_at", "TIMESTAMPTZ", "When it was indexed."),
+    ),
+)
+
+PASSAGE_BANDS = Table(
+    "passage_bands",
+    "One row per (distinct passage, LSH band): the band key used to find near repeats.",
+    (
+        ("passage_hash", "BIGINT", "passages.norm_hash."),
+        ("band", "SMALLINT", "Band number, 0-based."),
+        ("band_key", "UBIGINT", "64-bit hash of the band's rows."),
+    ),
+)
+
+PASSAGE_PAIRS = Table(
+    "passage_pairs",
+    "One row per verified pair of distinct passages with 3-gram Jaccard >= 0.8 (near repeats).",
+    (
+        ("hash_a", "BIGINT", "norm_hash of the first passage (the smaller hash)."),
+        ("hash_b", "BIGINT", "norm_hash of the second passage."),
+        ("jaccard", "DOUBLE", "Exact Jaccard similarity of their word 3-gram shingle sets."),
+        ("found_at", "TIMESTAMPTZ", "When the pair was verified."),
+    ),
+    "PRIMARY KEY (hash_a, hash_b)",
+)
+
+DEDUP_SETTINGS = Table(
+    "dedup_settings",
+    "One row per dedup setting in force for the views (set by the latest run).",
+    (
+        ("name", "VARCHAR PRIMARY KEY", "'threshold' or 'boilerplate_min_docs'."),
+        ("value", "DOUBLE", "The setting's value."),
+    ),
+)
+
+NEAR_DUPLICATES = View(
+    "near_duplicates",
+    "One row per verified near-duplicate pair of documents at or above the run's threshold.",
+    """
+    SELECT p.doc_a, p.doc_b, da.url AS url_a, db.url AS url_b, p.jaccard, p.exact
+    FROM duplicate_pairs p
+    JOIN documents da ON da.doc_id = p.doc_a
+    JOIN documents db ON db.doc_id = p.doc_b
+    WHERE p.jaccard >= (SELECT value FROM dedup_settings WHERE name = 'threshold')
+    """,
+    (
+        ("doc_a", "documents.doc_id of the first document (doc_a < doc_b)."),
+        ("doc_b", "documents.doc_id of the second document."),
+        ("url_a", "URL of the first document."),
+        ("url_b", "URL of the second document."),
+        ("jaccard", "Exact Jaccard similarity of their word 5-gram shingle sets."),
+        ("exact", "True when the normalized texts are identical."),
+    ),
+)
+
+DUPLICATE_CLUSTERS = View(
+    "duplicate_clusters",
+    "One row per document in a near-duplicate cluster, with the cluster's canonical document.",
+    """
+    SELECT c.doc_id, c.cluster_id, c.canonical_doc_id, c.is_canonical, d.url,
+           k.url AS canonical_url
+    FROM clusters c
+    JOIN documents d ON d.doc_id = c.doc_id
+    JOIN documents k ON k.doc_id = c.canonical_doc_id
+    """,
+    (
+        ("doc_id", "documents.doc_id."),
+        ("cluster_id", "Cluster id (the canonical document's doc_id)."),
+        ("canonical_doc_id", "The cluster's canonical document: earliest seen, longest, URL."),
+        ("is_canonical", "True for the canonical document itself."),
+        ("url", "URL of the document."),
+        ("canonical_url", "URL of the canonical document."),
+    ),
+)
+
+CORPUS = View(
+    "corpus",
+    "The deduplicated corpus: one row per cluster's canonical document and per unclustered one.",
+    """
+    SELECT d.*, c.cluster_id
+    FROM documents d
+    LEFT JOIN clusters c ON c.doc_id = d.doc_id
+    WHERE c.doc_id IS NULL OR c.is_canonical
+    """,
+    (
+        *((name, text) for name, _, text in DOCUMENTS.columns),
+        ("cluster_id", "Cluster id when the document stands for a cluster, else NULL."),
+    ),
+)
+
+REPEATED_PASSAGES = View(
+    "repeated_passages",
+    "One row per normalized passage occurring more than once (in one or several documents).",
+    """
+    WITH site_docs AS (
+        SELECT p.norm_hash, coalesce(d.hostname, d.sitename, d.kind) AS site,
+               count(DISTINCT p.doc_id) AS docs
+        FROM passages p JOIN documents d ON d.doc_id = p.doc_id
+        GROUP BY ALL
+    ),
+    boilerplate AS (
+        SELECT DISTINCT norm_hash FROM site_docs
+        WHERE docs >= (SELECT value FROM dedup_settings WHERE name = 'boilerplate_min_docs')
+    )
+    SELECT p.norm_hash AS passage_hash, min(p.text) AS text, count(*) AS occurrences,
+           count(DISTINCT p.doc_id) AS documents,
+           count(DISTINCT coalesce(d.hostname, d.sitename, d.kind)) AS sites,
+           bool_or(b.norm_hash IS NOT NULL) AS is_boilerplate
+    FROM passages p
+    JOIN documents d ON d.doc_id = p.doc_id
+    LEFT JOIN boilerplate b ON b.norm_hash = p.norm_hash
+    WHERE p.counts_for_repeats OR b.norm_hash IS NOT NULL
+    GROUP BY p.norm_hash
+    HAVING count(*) > 1
+    """,
+    (
+        ("passage_hash", "passages.norm_hash shared by the occurrences."),
+        ("text", "One occurrence's text (the smallest, for a stable choice)."),
+        ("occurrences", "Number of occurrences, counting repeats within one document."),
+        ("documents", "Number of distinct documents it occurs in."),
+        ("sites", "Number of distinct sites (host name; 'seed' for seed files) it occurs on."),
+        ("is_boilerplate", "True when it occurs in at least K documents of one site."),
+    ),
+)
+
+NEAR_REPEATED_PASSAGES = View(
+    "near_repeated_passages",
+    "One row per pair of distinct passages that are near repeats (small edits), with texts.",
+    """
+    SELECT pp.hash_a, pp.hash_b, pp.jaccard,
+           (SELECT min(text) FROM passages WHERE norm_hash = pp.hash_a) AS text_a,
+           (SELECT min(text) FROM passages WHERE norm_hash = pp.hash_b) AS text_b
+    FROM passage_pairs pp
+    """,
+    (
+        ("hash_a", "norm_hash of the first passage."),
+        ("hash_b", "norm_hash of the second passage."),
+        ("jaccard", "Exact Jaccard similarity of their word 3-gram shingle sets."),
+        ("text_a", "Text of the first passage."),
+        ("text_b", "Text of the second passage."),
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -272,6 +475,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         (SEEDS, CITATIONS, URLS, FETCHES, RESPONSES, DOCUMENTS, PASSAGES, RUNS, RUN_COUNTS),
     ),
     Migration(2, "views: fetch_failures, citations_graph", views=(FETCH_FAILURES, CITATIONS_GRAPH)),
+    Migration(
+        3,
+        "dedup: signatures, band index, verified pairs, clusters, passage near-repeats, views",
+        (
+            DOC_SIGNATURES, DOC_BANDS, DUPLICATE_PAIRS, CLUSTERS, PASSAGE_INDEX, PASSAGE_BANDS,
+            PASSAGE_PAIRS, DEDUP_SETTINGS,
+        ),
+        (
+            "INSERT INTO dedup_settings VALUES ('threshold', 0.8), ('boilerplate_min_docs', 3)",
+        ),
+        (NEAR_DUPLICATES, DUPLICATE_CLUSTERS, CORPUS, REPEATED_PASSAGES, NEAR_REPEATED_PASSAGES),
+    ),
 )
 
 _MIGRATION_TABLE = Table(

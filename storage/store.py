@@ -4,7 +4,7 @@ import contextlib
 import hashlib
 import json
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -13,6 +13,7 @@ import duckdb
 from extractors.records import Citation, Passage
 from fetching.records import FetchRequest, FetchResult, Outcome, Validators
 from storage.records import DocumentRow, SeedRow
+from storage.tx import transaction
 
 
 class Store:
@@ -21,16 +22,9 @@ class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
         """Commit everything written inside, or nothing."""
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            yield
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        self.con.execute("COMMIT")
+        return transaction(self.con)
 
     # runs -----------------------------------------------------------------------------
 
@@ -40,6 +34,21 @@ class Store:
             "INSERT OR REPLACE INTO runs VALUES (?, ?, NULL, 'running', ?, NULL)",
             [run_id, now, json.dumps(parameters, default=str, sort_keys=True)],
         )
+
+    def interrupt_stale_runs(self, run_id: str, now: datetime) -> datetime | None:
+        """Mark runs left 'running' by a killed process as interrupted; return the earliest start.
+
+        Only one process can hold the working database, so any other 'running' run is dead.
+        """
+        row = self.con.execute(
+            "SELECT min(started_at) FROM runs WHERE status = 'running' AND run_id <> ?", [run_id]
+        ).fetchone()
+        self.con.execute(
+            "UPDATE runs SET status = 'interrupted', finished_at = ? "
+            "WHERE status = 'running' AND run_id <> ?",
+            [now, run_id],
+        )
+        return row[0] if row else None
 
     def finish_run(
         self,
@@ -79,9 +88,13 @@ class Store:
             ],
         )
 
-    def save_document(self, doc: DocumentRow, passages: Sequence[Passage],
-                      hashes: Sequence[int]) -> bool:
-        """Insert or update a document and its passages; True when its text changed."""
+    def save_document(
+        self, doc: DocumentRow, passages: Sequence[Passage], keys: Sequence[tuple[int, bool]]
+    ) -> bool:
+        """Insert or update a document and its passages; True when its text changed.
+
+        `keys` holds each passage's (normalized hash, counts for repeats).
+        """
         row = self.con.execute(
             "SELECT content_sha256 FROM documents WHERE doc_id = ?", [doc.doc_id]
         ).fetchone()
@@ -108,9 +121,12 @@ class Store:
         )
         if changed:
             self.con.execute("DELETE FROM passages WHERE doc_id = ?", [doc.doc_id])
-            rows = [[doc.doc_id, p.ordinal, p.text, h] for p, h in zip(passages, hashes, strict=True)]
+            rows = [
+                [doc.doc_id, p.ordinal, p.text, h, countable]
+                for p, (h, countable) in zip(passages, keys, strict=True)
+            ]
             if rows:
-                self.con.executemany("INSERT INTO passages VALUES (?, ?, ?, ?)", rows)
+                self.con.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?)", rows)
         return changed
 
     def save_citations(self, doc_id: int, citations: Iterable[Citation], now: datetime) -> None:
@@ -149,16 +165,18 @@ class Store:
         )
         return [FetchRequest(u, found.get(u, Validators())) for u in urls]
 
-    def fresh_urls(self, urls: Sequence[str], fetched_since: datetime) -> set[str]:
-        """The URLs among `urls` fetched successfully at or after `fetched_since`."""
+    def fresh_urls(
+        self, urls: Sequence[str], fetched_since: datetime, any_outcome: bool = False
+    ) -> set[str]:
+        """The URLs among `urls` fetched at or after `fetched_since` (successfully, by default)."""
         if not urls:
             return set()
         rows = self.con.execute(
             """
             SELECT url FROM urls WHERE url IN (SELECT unnest(?))
-              AND last_fetched_at >= ? AND last_outcome IN ('ok', 'not_modified')
+              AND last_fetched_at >= ? AND (? OR last_outcome IN ('ok', 'not_modified'))
             """,
-            [list(urls), fetched_since],
+            [list(urls), fetched_since, any_outcome],
         ).fetchall()
         return {row[0] for row in rows}
 
@@ -203,7 +221,7 @@ class Store:
             ],
         )
         if result.outcome is Outcome.OK and result.body is not None:
-            self._save_response(result, started)
+            self._save_response(result, result.attempts[-1].started_at if result.attempts else None)
 
     def _save_response(self, result: FetchResult, fetched_at: datetime | None) -> None:
         body = result.body or b""

@@ -44,7 +44,52 @@ BORRELL = [
     "states alone cannot negotiate the architecture of the continent.",
 ]
 
+# A republished copy with a handful of words changed: a near-duplicate of the talks page.
+TALKS_REPRINT = [
+    TALKS[0].replace("on Monday", "on Monday morning"),
+    TALKS[1],
+    TALKS[2],
+    TALKS[3],
+]
+COMMENTS_CLOSED = "Comments are closed for this article, in line with our moderation policy."
+
+
+def opinion(topic: str) -> list[str]:
+    """Three distinct paragraphs of an opinion piece on `topic`."""
+    return [
+        f"The debate about {topic} has returned to the centre of European politics this winter, "
+        "and the arguments on each side have hardly changed in a generation.",
+        f"Supporters of a firm line on {topic} point to the lessons of the last decade, while "
+        "sceptics warn that firmness without dialogue has rarely produced results.",
+        f"Whatever the outcome of the talks, {topic} will shape the budgets and the alliances "
+        "of the continent for years, and voters deserve a clearer account of the choices.",
+    ]
+
 PAGES: dict[str, tuple[int, str, str]] = {
+    "/reprint/geneva-talks": (
+        200, "text/html; charset=utf-8",
+        article("Geneva talks end without breakthrough", "Wire Staff", "2022-01-11",
+                TALKS_REPRINT),
+    ),
+    "/copy/geneva-talks": (
+        200, "text/html; charset=utf-8",
+        article("Geneva talks end without breakthrough", "Anna Berger", "2022-01-10", TALKS),
+    ),
+    "/opinion/one": (
+        200, "text/html; charset=utf-8",
+        article("Why arms control matters", "Lea Roth", "2022-01-12",
+                [*opinion("arms control"), COMMENTS_CLOSED]),
+    ),
+    "/opinion/three": (
+        200, "text/html; charset=utf-8",
+        article("Europe needs its own voice", "Lea Roth", "2022-01-14",
+                [*opinion("European autonomy"), COMMENTS_CLOSED]),
+    ),
+    "/opinion/two": (
+        200, "text/html; charset=utf-8",
+        article("The alliance at a crossroads", "Lea Roth", "2022-01-13",
+                [*opinion("the alliance"), COMMENTS_CLOSED]),
+    ),
     "/news/geneva-talks": (
         200, "text/html; charset=utf-8",
         article("Geneva talks end without breakthrough", "Anna Berger", "2022-01-10", TALKS),
@@ -64,6 +109,25 @@ PAGES: dict[str, tuple[int, str, str]] = {
     "/empty-article": (200, "text/html", "<html><head><title>x</title></head><body></body></html>"),
     "/report.pdf": (200, "application/pdf", "%PDF-1.4 fake"),
 }
+
+
+WORDS = ["council", "minister", "border", "treaty", "summit", "energy", "grain", "pipeline", "sanctions", "envoy", "parliament", "ceasefire", "budget", "alliance", "harbour", "election", "reform", "coalition", "tariff", "drone", "satellite", "refugee", "corridor", "airspace", "garrison", "mandate", "inquiry", "verdict", "protest", "strike", "shortage"]
+SHARED_PARAGRAPH = (
+    "This report was compiled by our correspondents with reporting from agencies in "
+    "Geneva, Brussels and Moscow, and updated as the talks went on."
+)
+
+
+def generated(name: str) -> str:
+    """A distinct article for /gen/<name>; /gen/<n>-copy is the same article as /gen/<n>."""
+    import random
+
+    key = name.removesuffix("-copy")
+    rng = random.Random(key)
+    paragraphs = [
+        " ".join(rng.choice(WORDS) for _ in range(40)).capitalize() + "." for _ in range(4)
+    ]
+    return article(f"Dispatch {key}", "Desk", "2022-02-01", [*paragraphs, SHARED_PARAGRAPH])
 
 
 @dataclass
@@ -90,6 +154,9 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Location", "/news/geneva-talks")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                return
+            if self.path.startswith("/gen/"):
+                self._send(200, "text/html; charset=utf-8", generated(self.path[5:]))
                 return
             status, ctype, body = PAGES.get(self.path, (404, "text/html", "not found"))
             self._send(status, ctype, body)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
+from flows.concurrency import holder
 from tests.deployments.gated_site import GatedSite, serve_gated_site
 from tests.deployments.processes import (
     Api,
@@ -228,9 +229,10 @@ def test_adhoc_run_completes_with_results_and_artifacts(served: Served, site: Si
     assert stored["db"] == str(served.db)  # not given in the run: the deployment's default
     assert stored["batch_size"] == 2 and stored["extract_workers"] == 1
 
-    # Batching: 2 task runs per run (read, store seeds) + 3 per batch (fetch, extract, store).
+    # Batching: 2 task runs per run (read, store seeds), 3 per batch of URLs (fetch, extract,
+    # store), 2 for dedup (clusters, passages) + 1 per dedup batch of new documents (3 here).
     tasks = api.post("/task_runs/count", {"flow_runs": {"id": {"any_": [run["id"]]}}})
-    assert tasks == 2 + 3 * math.ceil(len(urls) / 2)
+    assert tasks == 2 + 3 * math.ceil(len(urls) / 2) + 2 + 1
 
     artifacts = api.artifacts(run["id"])
     assert set(artifacts) == {"recite-run-counts", "recite-run-report", "recite-fetch-progress"}
@@ -258,15 +260,16 @@ def test_a_second_run_waits_for_the_writer_and_nothing_is_lost(
     assert status == 201, first
     # The first run is fetching (held at the gate), so it holds the writer slot.
     wait_for(lambda: any(p.startswith("/gate/") for p in gated.requests), 90, "the first run to fetch")
-    assert api.get("/v2/concurrency_limits/recite-db-writer")["active_slots"] == 1
+    assert (holder(served.db) or {}).get("flow_run_id") == first["id"]  # it holds the writer lock
 
     # The second run comes from the other deployment, so only the writer slot holds it back.
     status, second = create_run(api, "nightly", local_params(second_seeds))
     assert status == 201, second
-    wait_for(
-        lambda: any("waiting" in m for m in api.logs(second["id"])), 90,
-        "the second run to log that it waits for the writer slot",
+    waiting = wait_for(
+        lambda: [m for m in api.logs(second["id"]) if "waiting for it to finish" in m], 90,
+        "the second run to log that it waits for the writer lock",
     )
+    assert first["name"] in waiting[0]  # it says whom it waits for
     assert api.flow_run(first["id"])["state_type"] == "RUNNING"
     assert api.flow_run(second["id"])["state_type"] == "RUNNING"
     assert "/page/second-1" not in gated.requests  # it has not started its work
@@ -288,7 +291,7 @@ def test_a_second_run_waits_for_the_writer_and_nothing_is_lost(
     assert all(outcomes[u] == "ok" for u in first_urls + second_urls)
     titles = {t for (t,) in query(served.db, "SELECT title FROM documents WHERE kind = 'page'")}
     assert {"Committee report first-1", "Committee report first-2", "Committee report second-1"} <= titles
-    assert api.get("/v2/concurrency_limits/recite-db-writer")["active_slots"] == 0
+    assert (holder(served.db) or {}).get("flow_run_id") == second["id"]  # the last writer
 
 
 def test_cleanup_deletes_old_runs_with_their_artifacts(served: Served) -> None:

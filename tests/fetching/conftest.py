@@ -10,6 +10,7 @@ the connection would succeed and the test would see it.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -24,6 +25,15 @@ from fetching.guard import IPAddress
 from tests.fetching.server import DEFAULT_ROUTES, TestServer
 
 PUBLIC_IP = "93.184.216.34"
+# Two request starts are stamped by the client; the server logs arrivals a little
+# later, by a latency that varies by a few milliseconds between requests.
+SLACK = 0.03
+
+
+def gaps(times: Iterable[float]) -> list[float]:
+    """Differences between successive sorted times."""
+    ordered = sorted(times)
+    return [b - a for a, b in itertools.pairwise(ordered)]
 
 # Small limits keep the whole suite fast.
 TEST_CONFIG = FetchConfig(

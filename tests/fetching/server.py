@@ -14,6 +14,7 @@ import gzip
 import os
 import socket
 import socketserver
+import ssl
 import struct
 import threading
 import time
@@ -39,6 +40,7 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     host: str
+    entry: LogEntry | None = None
 
 
 @dataclass
@@ -93,6 +95,8 @@ class TestServer:
         self.max_inflight: Counter[str] = Counter()
         self._server: socketserver.ThreadingTCPServer | None = None
         self.port = 0
+        self.tls: ssl.SSLContext | None = None
+        self.server_names: list[str | None] = []
 
     def start(self) -> None:
         """Listen on an ephemeral port of 127.0.0.1 in a background thread."""
@@ -142,13 +146,30 @@ class TestServer:
                 if (host is None or e.host == host) and e.path.startswith(prefix)
             ]
 
+    def use_tls(self, certfile: str, keyfile: str) -> None:
+        """Serve HTTPS with this certificate, recording the SNI name of each handshake."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certfile, keyfile)
+
+        def remember(conn: ssl.SSLObject, name: str | None, ctx: ssl.SSLContext) -> None:
+            self.server_names.append(name)
+
+        context.sni_callback = remember
+        self.tls = context
+
     def _serve(self, sock: socket.socket) -> None:
         """Read one request, log it, run its handler, close."""
         sock.settimeout(10)
+        if self.tls is not None:
+            try:
+                sock = self.tls.wrap_socket(sock, server_side=True)
+            except (ssl.SSLError, OSError):
+                return  # the client refused our certificate
         request = _read_request(sock)
         if request is None:
             return
         entry = LogEntry(request.host, request.path, time.monotonic(), request.headers)
+        request.entry = entry
         with self.lock:
             self.log.append(entry)
         handler = self._find(request)
@@ -428,15 +449,58 @@ def slow(req: Request, sock: socket.socket, srv: TestServer) -> None:
     ms = int(req.path.split("/")[2])
     with srv.lock:
         srv.inflight[req.host] += 1
-        srv.inflight["*"] += 1
-        for key in (req.host, "*"):
-            srv.max_inflight[key] = max(srv.max_inflight[key], srv.inflight[key])
+        srv.max_inflight[req.host] = max(srv.max_inflight[req.host], srv.inflight[req.host])
     time.sleep(ms / 1000)
     with srv.lock:
-        # Count down before answering: the client frees its slot only after reading.
+        # Count down before answering: the client frees its slot only after reading,
+        # so this interval lies inside the client's hold on the slot.
         srv.inflight[req.host] -= 1
-        srv.inflight["*"] -= 1
+        if req.entry is not None:
+            req.entry.responded = time.monotonic()
     sock.sendall(html())
+
+
+def redirect_to(location: str, code: int = 302) -> Handler:
+    """A handler that always redirects to `location`."""
+
+    def handler(req: Request, sock: socket.socket, srv: TestServer) -> None:
+        sock.sendall(response(code, b"", {"Location": location}))
+
+    return handler
+
+
+def bad_chunk(req: Request, sock: socket.socket, srv: TestServer) -> None:
+    """Chunked encoding with a chunk size that is not hexadecimal."""
+    head = response(200, b"", {"Content-Type": "text/html", "Transfer-Encoding": "chunked"},
+                    content_length=False)
+    sock.sendall(head + b"5\r\n<html\r\nZZZ\r\nnot a chunk\r\n")
+
+
+def odd_status(req: Request, sock: socket.socket, srv: TestServer) -> None:
+    """A three-digit status no RFC defines."""
+    sock.sendall(html(status=999))
+
+
+def fake_gzip(req: Request, sock: socket.socket, srv: TestServer) -> None:
+    """Content-Encoding: gzip on a body that is plain HTML."""
+    sock.sendall(response(200, HTML, {"Content-Type": "text/html", "Content-Encoding": "gzip"}))
+
+
+def silent(req: Request, sock: socket.socket, srv: TestServer) -> None:
+    """Accept the request and never answer (until the client gives up)."""
+    sock.settimeout(5)
+    with contextlib.suppress(OSError):
+        sock.recv(1)
+
+
+def chunked_ok(req: Request, sock: socket.socket, srv: TestServer) -> None:
+    """A well-formed chunked page."""
+    head = response(200, b"", {"Content-Type": "text/html", "Transfer-Encoding": "chunked"},
+                    content_length=False)
+    half = len(HTML) // 2
+    parts = [HTML[:half], HTML[half:]]
+    body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+    sock.sendall(head + body)
 
 
 def robots(text: str | None, status_code: int = 200) -> Handler:
@@ -477,5 +541,10 @@ DEFAULT_ROUTES: dict[str, Handler] = {
     "/last-modified": last_modified,
     "/canonical": canonical,
     "/slow/": slow,
+    "/bad-chunk": bad_chunk,
+    "/odd-status": odd_status,
+    "/fake-gzip": fake_gzip,
+    "/silent": silent,
+    "/chunked": chunked_ok,
     "/robots.txt": robots(None, 404),
 }

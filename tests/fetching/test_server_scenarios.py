@@ -150,7 +150,7 @@ async def test_redirect_to_metadata_service_is_blocked(harness: Harness) -> None
 
 async def test_redirect_to_other_scheme_is_blocked(harness: Harness) -> None:
     result = await harness.fetch(harness.server.url("/redirect?to=file:///etc/passwd"))
-    assert result.outcome is Outcome.BLOCKED_SCHEME
+    assert result.outcome is Outcome.BLOCKED_ADDRESS
 
 
 async def test_redirect_without_location_is_http_3xx(harness: Harness) -> None:
@@ -302,3 +302,40 @@ async def test_unreachable_robots_reports_the_network_failure(harness: Harness) 
     assert result.outcome is Outcome.CONNECT_ERROR
     assert result.error is not None and "robots.txt unreachable" in result.error
     assert len(result.attempts) == 1
+
+
+async def test_broken_chunked_encoding(harness: Harness) -> None:
+    result = await harness.fetch(harness.server.url("/bad-chunk"))
+    assert result.outcome is Outcome.PROTOCOL_ERROR
+
+
+async def test_chunked_page_is_ok(harness: Harness) -> None:
+    result = await harness.fetch(harness.server.url("/chunked"))
+    assert result.outcome is Outcome.OK
+    assert result.text is not None and "Hello" in result.text
+
+
+async def test_undefined_status_code(harness: Harness) -> None:
+    result = await harness.fetch(harness.server.url("/odd-status"))
+    assert result.outcome is Outcome.PROTOCOL_ERROR
+    assert result.status_code == 999
+
+
+async def test_204_no_content_is_empty_body(harness: Harness) -> None:
+    result = await harness.fetch(harness.server.url("/status/204"))
+    assert result.outcome is Outcome.EMPTY_BODY
+
+
+async def test_gzip_label_on_plain_body(harness: Harness) -> None:
+    result = await harness.fetch(harness.server.url("/fake-gzip"))
+    assert result.outcome is Outcome.PROTOCOL_ERROR
+    assert result.error is not None and "gzip" in result.error
+
+
+async def test_server_that_never_answers_times_out_and_is_retried(harness: Harness) -> None:
+    result = await harness.fetch(
+        harness.server.url("/silent"), read_timeout=0.3, max_attempts=2
+    )
+    assert result.outcome is Outcome.TIMEOUT
+    assert len(result.attempts) == 2  # a read timeout (not the total cap) is retried
+    assert all(a.elapsed_ms >= 250 for a in result.attempts)

@@ -19,6 +19,7 @@ AT = datetime(2026, 1, 1, tzinfo=UTC)
 def store() -> Iterator[Store]:
     con = duckdb.connect(":memory:")
     migrate(con)
+    con.execute("INSERT OR REPLACE INTO dedup_settings VALUES ('threshold', 0.8), ('boilerplate_min_docs', 3)")
     yield Store(con)
     con.close()
 
@@ -29,7 +30,7 @@ def save(store: Store, url: str, paragraphs: list[str], title: str | None = None
         extracted_at=AT, extractor="test", extractor_version="1", title=title,
     )
     passages = [Passage(i, p) for i, p in enumerate(paragraphs)]
-    store.save_document(doc, passages, [hash(p) & 0x7FFFFFFF for p in paragraphs])
+    store.save_document(doc, passages, [(hash(p) & 0x7FFFFFFF, True) for p in paragraphs])
     return doc.doc_id
 
 
@@ -47,26 +48,34 @@ def test_report_tells_new_from_changed_and_lists_repeated_passages(store: Store)
     assert "- **changed** page: Edited — `https://a.example/edited`" in md
     assert "Kept" not in md
     assert "- **2×** in 2 documents: Comments are closed." in md  # repeated across documents
-    assert "Fresh \\| text with \\*stars\\*" not in md  # occurs once: not repeated
+    assert "Fresh" not in md  # occurs once: not repeated
     assert "**fetch**: ok 3, http\\_4xx 1" in md
-    assert "no `duplicate_clusters` view yet" in md
+    assert "## New duplicate clusters" in md
 
 
-def test_report_lists_clusters_that_gained_a_document_once_dedup_exists(store: Store) -> None:
+def test_report_lists_clusters_that_gained_a_document(store: Store) -> None:
     old = save(store, "https://a.example/story", ["The story."])
     report = RunReport.begin(store.con, "run-2", "db")
     new = save(store, "https://b.example/story-copy", ["The story, again."])
     other = save(store, "https://c.example/other", ["Other."])
-    # The shape the dedup branch gives the view; a table stands in for it here.
     store.con.execute(
-        "CREATE TABLE duplicate_clusters AS SELECT * FROM (VALUES "
-        f"({old}, {old}, {old}, true, 'https://a.example/story', 'https://a.example/story'), "
-        f"({new}, {old}, {old}, false, 'https://b.example/story-copy', 'https://a.example/story')) "
-        "AS t(doc_id, cluster_id, canonical_doc_id, is_canonical, url, canonical_url)"
+        "INSERT INTO clusters VALUES (?, ?, ?, true), (?, ?, ?, false)", [old, old, old, new, old, old]
     )
     md = report.markdown([], {})
     assert f"- cluster `{old}`: 2 documents, canonical `https://a.example/story`" in md
     assert str(other) not in md.split("## New duplicate clusters")[1]
+
+
+def test_report_without_the_dedup_views(store: Store) -> None:
+    """A database from before dedup: no views, the report says so and still lists repeats."""
+    store.con.execute("DROP VIEW IF EXISTS corpus")
+    store.con.execute("DROP VIEW duplicate_clusters")
+    store.con.execute("DROP VIEW repeated_passages")
+    report = RunReport.begin(store.con, "run-3", "db")
+    save(store, "https://a.example/x", ["Same line.", "Same line."])
+    md = report.markdown([], {})
+    assert "no `duplicate_clusters` view yet" in md
+    assert "- **2×** in 1 document: Same line." in md
 
 
 def test_counts_table_rows() -> None:

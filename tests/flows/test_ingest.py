@@ -104,11 +104,16 @@ def test_second_run_duplicates_nothing(tmp_path: Path, site: Site) -> None:
 
 
 def test_private_addresses_are_refused_by_default(tmp_path: Path, site: Site) -> None:
-    seed = tmp_path / "s.txt"
-    seed.write_text(f"{site.url('/news/geneva-talks')} and http://169.254.169.254/latest/meta-data/")
+    seed = tmp_path / "s.md"
+    seed.write_text(
+        f"{site.url('/news/geneva-talks')} and http://169.254.169.254/latest/meta-data/ "
+        "and [a file](ftp://files.example.org/x)"
+    )
     p = params(tmp_path, [seed]).model_copy(update={"allow_private_addresses": False})
     requests_before = len(site.requests)
     asyncio.run(ingest(p))
     outcomes = {row[0] for row in query(p.db, "SELECT last_outcome FROM urls")}
     assert outcomes == {"blocked_address"}
     assert len(site.requests) == requests_before
+    (error,) = query(p.db, "SELECT last_error FROM urls WHERE url LIKE 'ftp:%'")[0]
+    assert "scheme" in str(error)

@@ -1,0 +1,148 @@
+"""Incremental dedup over the stored corpus: plain functions over the dedup library and store.
+
+Each run signs only documents that are new or whose text changed, probes the stored
+band index with them, verifies every candidate on exact shingle sets, then rebuilds
+clusters from the verified pairs (union-find is linear in the pairs, not the corpus).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from dedup import (
+    PASSAGE_PARAMS,
+    DocInfo,
+    DuplicatePair,
+    MinHashParams,
+    band_keys,
+    cluster,
+    content_hash,
+    shingle_hash_sets,
+    signatures,
+    verify,
+)
+from dedup.lsh import params_fingerprint
+from storage.dedup_store import DedupStore, PairRow, SignatureBatch
+
+# Pairs are stored from this similarity up, so the threshold of the views can be raised
+# or lowered (within the flow's bounds, >= 0.5) without re-verifying anything.
+PAIR_FLOOR = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    """Dedup parameters of a run."""
+
+    threshold: float = 0.8
+    boilerplate_min_docs: int = 3
+    batch: int = 2000
+    params: MinHashParams = field(default_factory=MinHashParams)
+
+
+@dataclass(frozen=True, slots=True)
+class DedupReport:
+    """What a dedup pass did."""
+
+    signed: int
+    candidates: int
+    pairs: int
+    clusters: int
+    clustered_docs: int
+    passages_indexed: int
+    passage_pairs: int
+
+
+def sign_and_verify(
+    dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams, now: datetime
+) -> tuple[int, int, int]:
+    """Sign a batch and verify its pairs in one transaction; return (signed, candidates, pairs).
+
+    One transaction, so a run killed in between never leaves signatures whose pairs were
+    not verified (the next run would not sign those documents again).
+    """
+    with dstore.transaction():
+        signed = sign_batch(dstore, dstore.rows_to_sign(doc_ids), params, now)
+        candidates, pairs = verify_new(dstore, signed, params, now)
+    return len(signed), candidates, pairs
+
+
+def sign_batch(
+    dstore: DedupStore, rows: Sequence[tuple[int, str, str]], params: MinHashParams, now: datetime
+) -> list[int]:
+    """Compute and store signatures and band keys of (doc_id, sha256, text) rows."""
+    sets = shingle_hash_sets([text for _, _, text in rows], params.shingle_size)
+    sigs = signatures(sets, params)
+    batch = SignatureBatch(
+        doc_ids=[r[0] for r in rows],
+        content_sha256=[r[1] for r in rows],
+        norm_content_hashes=[content_hash(r[2]) for r in rows],
+        shingle_counts=[int(s.size) for s in sets],
+        signatures=sigs,
+        band_keys=band_keys(sigs, params),
+        scheme=params.scheme,
+        seed=params.seed,
+        shingle_size=params.shingle_size,
+        params_fingerprint=params_fingerprint(params),
+    )
+    dstore.save_signatures(batch, now)
+    return list(batch.doc_ids)
+
+
+def verify_new(
+    dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams, now: datetime
+) -> tuple[int, int]:
+    """Verify the candidates and exact duplicates of `doc_ids`; return (candidates, pairs)."""
+    candidates = dstore.candidate_pairs(doc_ids)
+    exact = set(dstore.exact_pairs(doc_ids))
+    involved = sorted({d for pair in (*candidates, *exact) for d in pair})
+    texts = dstore.texts(involved)
+    sets = dict(zip(texts, shingle_hash_sets(list(texts.values()), params.shingle_size), strict=True))
+    verified = {(p.doc_a, p.doc_b): p.jaccard for p in verify(candidates, sets, PAIR_FLOOR)}
+    for pair in exact:
+        verified[pair] = 1.0
+    rows = [PairRow(a, b, j, (a, b) in exact) for (a, b), j in sorted(verified.items())]
+    dstore.save_pairs(rows, now)
+    return len(candidates), len(rows)
+
+
+def rebuild_clusters(dstore: DedupStore, threshold: float) -> tuple[int, int]:
+    """Recompute clusters from all pairs at the threshold; return (clusters, documents)."""
+    pairs = [DuplicatePair(a, b, j) for a, b, j in dstore.pairs_at(threshold)]
+    ids = sorted({d for p in pairs for d in (p.doc_a, p.doc_b)})
+    docs = [DocInfo(f.doc_id, f.first_seen, f.text_chars, f.url) for f in dstore.doc_facts(ids)]
+    members = cluster(pairs, docs)
+    with dstore.transaction():
+        dstore.replace_clusters(
+            [(m.doc_id, m.cluster_id, m.canonical_doc_id, m.is_canonical) for m in members]
+        )
+    return len({m.cluster_id for m in members}), len(members)
+
+
+def index_passages(dstore: DedupStore, now: datetime, batch: int = 5000) -> tuple[int, int]:
+    """Index new distinct passages and verify their near repeats; return (indexed, pairs)."""
+    params = PASSAGE_PARAMS
+    indexed = found = 0
+    while rows := dstore.passages_to_index(batch):
+        with dstore.transaction():
+            found += _index_passage_batch(dstore, rows, params, now)
+        indexed += len(rows)
+    return indexed, found
+
+
+def _index_passage_batch(
+    dstore: DedupStore, rows: Sequence[tuple[int, str]], params: MinHashParams, now: datetime
+) -> int:
+    """Index one batch of passages and store their verified near repeats; return the pairs."""
+    hashes = [h for h, _ in rows]
+    sets = shingle_hash_sets([text for _, text in rows], params.shingle_size)
+    keys = band_keys(signatures(sets, params), params)
+    dstore.save_passage_index(hashes, [int(s.size) for s in sets], keys, now)
+    candidates = dstore.passage_candidates(hashes)
+    involved = sorted({h for pair in candidates for h in pair})
+    texts = dstore.passage_texts(involved)
+    shingles = dict(
+        zip(texts, shingle_hash_sets(list(texts.values()), params.shingle_size), strict=True)
+    )
+    pairs = [(p.doc_a, p.doc_b, p.jaccard) for p in verify(candidates, shingles, params.threshold)]
+    dstore.save_passage_pairs(pairs, now)
+    return len(pairs)

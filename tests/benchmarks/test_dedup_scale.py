@@ -1,0 +1,29 @@
+"""Smoke test of benchmarks/dedup_scale.py at a tiny size."""
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import load_benchmark
+
+
+def test_runs_on_a_tiny_corpus(tiny_corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bench = load_benchmark("dedup_scale")
+    assert bench.main(["--corpus", str(tiny_corpus), "--docs", "60", "--new", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "60 documents" in out
+    assert "candidate pairs (new x stored)" in out and "verified pairs" in out
+
+
+def test_runs_without_a_corpus(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = load_benchmark("dedup_scale")
+    assert bench.main(["--docs", "40", "--new", "4", "--dup-rate", "0.5"]) == 0
+    assert "incremental: 4 new documents against 40 stored" in capsys.readouterr().out
+
+
+def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = load_benchmark("dedup_scale")
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--help"])
+    assert exit_info.value.code == 0
+    assert "--docs" in capsys.readouterr().out

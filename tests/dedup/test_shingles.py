@@ -1,0 +1,69 @@
+"""Shingles: sorted unique uint64 sets, the short-text rule, and reference agreement."""
+
+import numpy as np
+import pytest
+
+from dedup.shingles import shingle_hash, shingle_hash_sets, shingle_hashes, shingles
+
+
+def test_shingle_hashes_are_sorted_unique_uint64() -> None:
+    hashes = shingle_hashes("a b c d e f g a b c d e f g")
+    assert hashes.dtype == np.uint64
+    assert np.all(hashes[1:] > hashes[:-1])
+    assert hashes.size == 7  # 10 windows, 7 distinct
+
+
+def test_vectorized_equals_reference() -> None:
+    text = "The EU must be present in these negotiations, “he said”; 東京 2022."
+    for k in (1, 3, 5, 8):
+        expected = sorted({shingle_hash(s) for s in shingles(text, k)})
+        assert shingle_hashes(text, k).tolist() == expected
+
+
+def test_short_text_is_one_shingle_of_all_tokens() -> None:
+    assert shingles("Similar Posts", 5) == [("similar", "posts")]
+    assert shingle_hashes("Similar Posts").tolist() == [shingle_hash(["similar", "posts"])]
+    # Same normalized words, same set.
+    assert np.array_equal(shingle_hashes("similar posts!"), shingle_hashes("Similar Posts"))
+
+
+def test_empty_text_gives_empty_set() -> None:
+    assert shingle_hashes("").size == 0
+    assert shingle_hashes("?!").size == 0
+    assert shingles("") == []
+
+
+def test_one_word_text() -> None:
+    assert shingle_hashes("Hello").tolist() == [shingle_hash(["hello"])]
+
+
+def test_order_matters_within_a_shingle() -> None:
+    assert shingle_hash(["a", "b"]) != shingle_hash(["b", "a"])
+    assert shingle_hash(["ab"]) != shingle_hash(["a", "b"])
+
+
+def test_bad_k_is_rejected() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        shingle_hashes("a b", 0)
+
+
+def test_batch_equals_one_by_one_and_reference() -> None:
+    texts = [
+        "",
+        "Similar Posts",
+        "one",
+        "a b c d e f g h",
+        "1,000 people; 2021–22 … «quoted» 東京都は新しい",
+        "?!",
+        "x y z w v u",
+    ]
+    for k in (1, 3, 5):
+        batch = shingle_hash_sets(texts, k)
+        assert len(batch) == len(texts)
+        for text, got in zip(texts, batch, strict=True):
+            assert got.tolist() == shingle_hashes(text, k).tolist()
+            assert got.tolist() == sorted({shingle_hash(s) for s in shingles(text, k)})
+
+
+def test_batch_of_nothing() -> None:
+    assert shingle_hash_sets([]) == []
