@@ -160,21 +160,24 @@ class RunReport:
         """
 
     def _passages(self) -> str:
-        source = (
-            "repeated_passages" if self._has_relation("repeated_passages") else
-            """(SELECT min(text) AS text, count(*) AS occurrences,
-                       count(DISTINCT doc_id) AS documents
-                FROM passages GROUP BY norm_hash HAVING count(*) > 1)"""
-        )
+        if self._has_relation("repeated_passages"):
+            source, flag = "repeated_passages", "is_boilerplate"
+        else:  # a database from before dedup: the same counts from the passages table
+            source = """(SELECT min(text) AS text, count(*) AS occurrences,
+                                count(DISTINCT doc_id) AS documents
+                         FROM passages GROUP BY norm_hash HAVING count(*) > 1)"""
+            flag = "false"
         rows = self.con.execute(
-            f"SELECT occurrences, documents, text FROM {source} "
+            f"SELECT occurrences, documents, text, {flag} FROM {source} "
             f"ORDER BY occurrences DESC, documents DESC, text LIMIT {SHOW_PASSAGES}"
         ).fetchall()
         head = "## Most repeated passages\n\nWhole corpus, by occurrences."
         if not rows:
             return f"{head}\n\nNo passage occurs more than once."
         return head + "\n\n" + "\n".join(
-            f"- **{o}×** in {d} document{'s' if d != 1 else ''}: {_text(t, 240)}" for o, d, t in rows
+            f"- **{o}×** in {d} document{'s' if d != 1 else ''}"
+            + (" (site boilerplate)" if b else "") + f": {_text(t, 240)}"
+            for o, d, t, b in rows
         )
 
     def _clusters(self) -> str:

@@ -85,6 +85,11 @@ def main() -> int:
                 f"[what comes next]({site.url('/news/links-on')}).\n\n"
                 f"Also cited: {site.url('/missing')} and {site.url('/report.pdf')}.\n"
             )
+            (seeds / "reprints.txt").write_text(  # near-duplicates of the talks report
+                f"Reprinted: {site.url('/reprint/geneva-talks')} and {site.url('/copy/geneva-talks')}\n"
+                f"Opinion: {site.url('/opinion/one')} {site.url('/opinion/two')} "
+                f"{site.url('/opinion/three')}\n"
+            )
             serve_env = dict(
                 env, RECITE_DB=str(work / "data" / "recite.duckdb"),
                 RECITE_SEEDS=str(ROOT / "examples" / "seeds"), RECITE_EXTRACT_WORKERS="1",

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from flows.concurrency import holder
+from flows.concurrency import holder, lock_path
 from tests.deployments.gated_site import GatedSite, serve_gated_site
 from tests.deployments.processes import (
     Api,
@@ -208,6 +208,17 @@ def test_invalid_parameter_is_refused_before_a_run_exists(served: Served) -> Non
     assert cli.returncode != 0
     assert "dedup_threshold" in cli.stdout + cli.stderr
     assert len(api.flow_runs(adhoc["id"])) == before
+
+    # The UI's "Validate parameters" box unticked skips the server's check: the run is
+    # created, and fails on the flow's own validation before it touches the database.
+    status, run = api.call(
+        "POST", f"/deployments/{adhoc['id']}/create_flow_run",
+        {"parameters": {"params": {"dedup_threshold": 5}}, "enforce_parameter_schema": False},
+    )
+    assert status == 201, run
+    failed = api.wait_state(run["id"], "FAILED", 120)
+    assert "dedup_threshold" in failed["state"]["message"]
+    assert not served.db.exists() and not lock_path(served.db).exists()
 
 
 def test_adhoc_run_completes_with_results_and_artifacts(served: Served, site: Site, workdir: Path) -> None:

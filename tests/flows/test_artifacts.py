@@ -80,3 +80,11 @@ def test_report_without_the_dedup_views(store: Store) -> None:
 
 def test_counts_table_rows() -> None:
     assert counts_table([("fetch", "ok", 2)]) == [{"stage": "fetch", "reason": "ok", "count": 2}]
+
+
+def test_boilerplate_is_marked(store: Store) -> None:
+    report = RunReport.begin(store.con, "run-4", "db")
+    for n in range(3):
+        save(store, f"https://a.example/{n}", [f"Story {n}.", "Comments are closed."])
+    md = report.markdown([], {})
+    assert "- **3×** in 3 documents (site boilerplate): Comments are closed." in md
