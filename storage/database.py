@@ -70,6 +70,7 @@ class WorkingDatabase:
             _copy_atomic(self.work_path, self.db_path)
         except OSError as exc:
             raise PublishError(f"could not publish {self.db_path}: {exc}") from exc
+        _drop_client_wal(self.db_path)
 
     def __enter__(self) -> "WorkingDatabase":
         return self.open()
@@ -86,6 +87,12 @@ def open_published(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         con = duckdb.connect(str(db_path), read_only=True)
     except duckdb.Error as exc:
+        if "lock" in str(exc).lower():
+            # A read-write client locks out every other process, readers included.
+            raise DatabaseUnavailable(
+                f"cannot open {db_path}: another process holds it read-write; connect SQL "
+                f"clients read-only (docs/sql.md) so that they can share it. {exc}"
+            ) from exc
         raise DatabaseUnavailable(f"cannot open {db_path}: {exc}") from exc
     try:
         yield con
@@ -118,6 +125,17 @@ def _copy_atomic(src: Path, dst: Path) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _drop_client_wal(db_path: Path) -> None:
+    """Remove the WAL a client left beside the file that publishing just replaced.
+
+    The run never opens `<db>`, so `<db>.wal` holds a client's writes to the old file,
+    which the rename already detached. Left there, DuckDB refuses to open the new file
+    ("WAL does not match database file") until that client disconnects.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        db_path.with_name(db_path.name + ".wal").unlink()
 
 
 def _fsync_dir(path: Path) -> None:

@@ -29,7 +29,9 @@ class Store:
     # runs -----------------------------------------------------------------------------
 
     def start_run(self, run_id: str, parameters: Mapping[str, object], now: datetime) -> None:
-        """Record a run as started."""
+        """Record a run as started, and any run still 'running' as interrupted."""
+        # Only one process can hold the working file, so a run still 'running' now was killed.
+        self.con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
         self.con.execute(
             "INSERT OR REPLACE INTO runs VALUES (?, ?, NULL, 'running', ?, NULL)",
             [run_id, now, json.dumps(parameters, default=str, sort_keys=True)],
