@@ -132,7 +132,8 @@ def _drop_client_wal(db_path: Path) -> None:
 
     The run never opens `<db>`, so `<db>.wal` holds a client's writes to the old file,
     which the rename already detached. Left there, DuckDB refuses to open the new file
-    ("WAL does not match database file") until that client disconnects.
+    (the WAL does not match it: "... checkpoint iteration does not match ...") until that
+    client disconnects.
     """
     with contextlib.suppress(FileNotFoundError):
         db_path.with_name(db_path.name + ".wal").unlink()
