@@ -9,6 +9,7 @@ process with the command's status before finalization prints that noise.
 """
 
 import atexit
+import contextlib
 import os
 import sys
 
@@ -21,10 +22,8 @@ class _Exit:
     def leave(self) -> None:
         """Flush the standard streams and end the process with the status."""
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 stream.flush()
-            except (OSError, ValueError):
-                pass
         os._exit(self.code)
 
 
