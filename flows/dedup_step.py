@@ -17,7 +17,7 @@ from dedup import (
     band_keys,
     cluster,
     content_hash,
-    shingle_hashes,
+    shingle_hash_sets,
     signatures,
     verify,
 )
@@ -52,11 +52,25 @@ class DedupReport:
     passage_pairs: int
 
 
+def sign_and_verify(
+    dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams, now: datetime
+) -> tuple[int, int, int]:
+    """Sign a batch and verify its pairs in one transaction; return (signed, candidates, pairs).
+
+    One transaction, so a run killed in between never leaves signatures whose pairs were
+    not verified (the next run would not sign those documents again).
+    """
+    with dstore.transaction():
+        signed = sign_batch(dstore, dstore.rows_to_sign(doc_ids), params, now)
+        candidates, pairs = verify_new(dstore, signed, params, now)
+    return len(signed), candidates, pairs
+
+
 def sign_batch(
     dstore: DedupStore, rows: Sequence[tuple[int, str, str]], params: MinHashParams, now: datetime
 ) -> list[int]:
     """Compute and store signatures and band keys of (doc_id, sha256, text) rows."""
-    sets = [shingle_hashes(text, params.shingle_size) for _, _, text in rows]
+    sets = shingle_hash_sets([text for _, _, text in rows], params.shingle_size)
     sigs = signatures(sets, params)
     batch = SignatureBatch(
         doc_ids=[r[0] for r in rows],
@@ -70,8 +84,7 @@ def sign_batch(
         shingle_size=params.shingle_size,
         params_fingerprint=params_fingerprint(params),
     )
-    with dstore.transaction():
-        dstore.save_signatures(batch, now)
+    dstore.save_signatures(batch, now)
     return list(batch.doc_ids)
 
 
@@ -82,16 +95,13 @@ def verify_new(
     candidates = dstore.candidate_pairs(doc_ids)
     exact = set(dstore.exact_pairs(doc_ids))
     involved = sorted({d for pair in (*candidates, *exact) for d in pair})
-    sets = {
-        doc_id: shingle_hashes(text, params.shingle_size)
-        for doc_id, text in dstore.texts(involved).items()
-    }
+    texts = dstore.texts(involved)
+    sets = dict(zip(texts, shingle_hash_sets(list(texts.values()), params.shingle_size), strict=True))
     verified = {(p.doc_a, p.doc_b): p.jaccard for p in verify(candidates, sets, PAIR_FLOOR)}
     for pair in exact:
         verified[pair] = 1.0
     rows = [PairRow(a, b, j, (a, b) in exact) for (a, b), j in sorted(verified.items())]
-    with dstore.transaction():
-        dstore.save_pairs(rows, now)
+    dstore.save_pairs(rows, now)
     return len(candidates), len(rows)
 
 
@@ -113,18 +123,26 @@ def index_passages(dstore: DedupStore, now: datetime, batch: int = 5000) -> tupl
     params = PASSAGE_PARAMS
     indexed = found = 0
     while rows := dstore.passages_to_index(batch):
-        hashes = [h for h, _ in rows]
-        sets = [shingle_hashes(text, params.shingle_size) for _, text in rows]
-        keys = band_keys(signatures(sets, params), params)
         with dstore.transaction():
-            dstore.save_passage_index(hashes, [int(s.size) for s in sets], keys, now)
-        candidates = dstore.passage_candidates(hashes)
-        involved = sorted({h for pair in candidates for h in pair})
-        texts = dstore.passage_texts(involved)
-        shingles = {h: shingle_hashes(t, params.shingle_size) for h, t in texts.items()}
-        pairs = [(p.doc_a, p.doc_b, p.jaccard) for p in verify(candidates, shingles, params.threshold)]
-        with dstore.transaction():
-            dstore.save_passage_pairs(pairs, now)
+            found += _index_passage_batch(dstore, rows, params, now)
         indexed += len(rows)
-        found += len(pairs)
     return indexed, found
+
+
+def _index_passage_batch(
+    dstore: DedupStore, rows: Sequence[tuple[int, str]], params: MinHashParams, now: datetime
+) -> int:
+    """Index one batch of passages and store their verified near repeats; return the pairs."""
+    hashes = [h for h, _ in rows]
+    sets = shingle_hash_sets([text for _, text in rows], params.shingle_size)
+    keys = band_keys(signatures(sets, params), params)
+    dstore.save_passage_index(hashes, [int(s.size) for s in sets], keys, now)
+    candidates = dstore.passage_candidates(hashes)
+    involved = sorted({h for pair in candidates for h in pair})
+    texts = dstore.passage_texts(involved)
+    shingles = dict(
+        zip(texts, shingle_hash_sets(list(texts.values()), params.shingle_size), strict=True)
+    )
+    pairs = [(p.doc_a, p.doc_b, p.jaccard) for p in verify(candidates, shingles, params.threshold)]
+    dstore.save_passage_pairs(pairs, now)
+    return len(pairs)

@@ -145,7 +145,7 @@ RESPONSES = Table(
     (
         ("url", "VARCHAR PRIMARY KEY", "Normalized URL requested (urls.url)."),
         ("final_url", "VARCHAR", "URL the body was served from, after redirects."),
-        ("fetched_at", "TIMESTAMPTZ", "When the response was received."),
+        ("fetched_at", "TIMESTAMPTZ", "When the attempt that got the response started."),
         ("status_code", "INTEGER", "HTTP status (200)."),
         ("headers", "STRUCT(name VARCHAR, value VARCHAR)[]", "Response headers, in order."),
         ("content_type", "VARCHAR", "Media type from Content-Type."),
@@ -468,8 +468,15 @@ NEAR_REPEATED_PASSAGES = View(
     ),
 )
 
-RUNS_STATUS_COMMENT = "COMMENT ON COLUMN runs.status IS " + quote(
-    "'running', 'completed', 'failed', or 'interrupted' (killed; marked by the next run)."
+# Killed runs are marked 'interrupted' by the next run (Store.interrupt_stale_runs).
+RUNS_COMMENTS = (
+    "COMMENT ON COLUMN runs.status IS " + quote(
+        "'running', 'completed', 'failed', or 'interrupted' (killed; marked by the next run)."
+    ),
+    "COMMENT ON COLUMN runs.finished_at IS " + quote(
+        "When the run finished; for an interrupted run, when the next run began (NULL while "
+        "running)."
+    ),
 )
 
 RUN_SUMMARY = View(
@@ -510,7 +517,9 @@ RUN_SUMMARY = View(
         FROM run_counts GROUP BY run_id
     )
     SELECT r.run_id, r.status, r.started_at, r.finished_at,
-           date_diff('millisecond', r.started_at, r.finished_at) / 1000.0 AS seconds,
+           CASE WHEN r.status IN ('completed', 'failed')
+                THEN date_diff('millisecond', r.started_at, r.finished_at) / 1000.0 END
+               AS seconds,
            coalesce(c.seeds, 0) AS seeds, coalesce(c.citations, 0) AS citations,
            coalesce(f.urls_fetched, 0) AS urls_fetched, coalesce(f.fetched_ok, 0) AS fetched_ok,
            coalesce(f.fetch_failed, 0) AS fetch_failed,
@@ -525,8 +534,8 @@ RUN_SUMMARY = View(
         ("run_id", "runs.run_id."),
         ("status", "'running', 'completed', 'failed', or 'interrupted' (killed before it ended)."),
         ("started_at", "When the run started."),
-        ("finished_at", "When the run finished (NULL while running or if interrupted)."),
-        ("seconds", "Duration of the run in seconds (NULL until it finishes)."),
+        ("finished_at", "When the run finished; for an interrupted one, when the next run began."),
+        ("seconds", "Duration of a completed or failed run, in seconds (else NULL)."),
         ("seeds", "Seed files read, whatever their outcome."),
         ("citations", "Cited URLs found in the seeds."),
         ("urls_fetched", "URLs fetched (each URL once, whatever its retries)."),
@@ -562,7 +571,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         20,
         "SQL clients: run_summary view; runs.status names interrupted runs",
-        statements=(RUNS_STATUS_COMMENT,),
+        statements=RUNS_COMMENTS,
         views=(RUN_SUMMARY,),
     ),
 )

@@ -116,5 +116,7 @@ def test_a_killed_run_leaves_the_published_database_as_it_was(
     assert [s for (s,) in rows(db, "SELECT status FROM runs ORDER BY started_at")] == [
         "completed", "interrupted", "completed"]
     assert summary.total("documents") > len(documents)
+    # The killed run's committed batches count, and the next run did not fetch them again.
     assert rows(db, "SELECT count(*) FROM run_summary WHERE status = 'interrupted' "
-                    "AND finished_at IS NULL AND urls_fetched > 0") == [(1,)]
+                    "AND seconds IS NULL AND urls_fetched > 0") == [(1,)]
+    assert summary.count("fetch", "done_by_interrupted_run") > 0
