@@ -19,11 +19,14 @@ from prefect.runtime import flow_run
 from extractors.content import Extraction
 from fetching.records import FetchResult
 from flows import resources
+from flows.artifacts import FetchProgress, RunReport
+from flows.concurrency import writer_slot
 from flows.dedup_pass import run_dedup
 from flows.dedup_step import DedupConfig
 from flows.extraction import ExtractionPool
 from flows.faults import checkpoint
 from flows.progress import RunProgress
+from flows.run_parameters import complete_parameters
 from flows.seeds import SeedDocument, SeedLimits
 from flows.settings import IngestParameters
 from flows.steps import now
@@ -34,15 +37,29 @@ from storage.dedup_store import DedupStore
 from storage.store import Store
 
 
-@flow(name="ingest", description="Fetch, extract and store the pages that seed documents cite.")
+@flow(
+    name="ingest", description="Fetch, extract and store the pages that seed documents cite.",
+    persist_result=False,
+)
 async def ingest(params: IngestParameters = IngestParameters()) -> RunSummary:  # noqa: B008
-    """Run the whole pipeline once and publish the database for SQL clients."""
+    """Run the whole pipeline once and publish the database for SQL clients.
+
+    Args:
+        params: Settings of this run; fields left out come from the deployment's defaults.
+    """
+    params = await complete_parameters(params)
+    async with writer_slot(params.db):  # one writer at a time (flows/concurrency.py)
+        return await _ingest(params)
+
+
+async def _ingest(params: IngestParameters) -> RunSummary:
     run_id = _run_id()
     tally = Tally()
     with WorkingDatabase(Path(params.db)) as wdb, ExtractionPool(params.extract_workers) as pool:
         store = Store(wdb.con)
         resume_since = store.interrupt_stale_runs(run_id, now())
         store.start_run(run_id, params.model_dump(mode="json"), now())
+        report = RunReport.begin(store.con, run_id, params.db)
         try:
             with write_errors(wdb.work_path):
                 await _run(params, store, pool, run_id, tally, resume_since)
@@ -54,6 +71,7 @@ async def ingest(params: IngestParameters = IngestParameters()) -> RunSummary:  
         with write_errors(wdb.work_path):
             store.finish_run(run_id, "completed", tally.counts, now())
             totals = store.totals()
+        await report.publish(tally.as_tuple(), totals)
         checkpoint("run-finished")
         wdb.publish(before_rename=lambda: checkpoint("publish-copied"))
         checkpoint("published")
@@ -80,12 +98,14 @@ async def _run(
     with RunProgress(logger) as progress:
         progress.start("fetch", len(urls))
         progress.start("extract", len(urls))
+        fetched = await FetchProgress.create(len(urls))
         async with resources.open_fetcher(config) as fetcher:
             pending: tuple[list[FetchResult], PrefectFuture[list[Extraction]]] | None = None
             for batch in _chunks(urls, params.batch_size):
                 results = await fetch_batch(fetcher, store.fetch_requests(batch))
                 checkpoint("batch-fetched")
                 progress.advance("fetch", len(results))
+                await fetched.advance(len(results))
                 if pending is not None:
                     _store(store, run_id, *pending, tally, progress)
                 pending = (results, extract_batch.submit(pool, results))
