@@ -13,8 +13,8 @@ of the same extracted texts, on one pinned CPU core, tokenizing included:
   code-point array), then one `dedup.minhash.signatures` call.
 
 Extraction (trafilatura) is done first and not timed. Each figure is the best
-of ``--repeat`` runs. The headline ratio is recite against datasketch with
-the same tokenizer; the target is >= 5x.
+of ``--repeat`` interleaved rounds. The headline ratio is recite against
+datasketch with the same tokenizer; the target is >= 5x.
 
     python benchmarks/signature_speed.py --corpus /work/shared/corpus/aeb/html
 """
@@ -72,15 +72,19 @@ def run_recite(texts: Sequence[str], params: MinHashParams) -> None:
     signatures(shingle_hash_sets(texts, params.shingle_size), params)
 
 
-def best_time(fn: Callable[[], None], repeat: int) -> float:
-    """Return the best wall time of `repeat` calls of `fn`, after one warm-up call."""
-    fn()
-    times = []
+def best_times(fns: dict[str, Callable[[], None]], repeat: int) -> dict[str, float]:
+    """Return the best wall time of each function over `repeat` interleaved rounds."""
+    # Interleaved rounds (a, b, c, a, b, c, ...) rather than a block per
+    # function, so that a burst of load from other processes hits all sides.
+    for fn in fns.values():
+        fn()  # warm-up: caches, lazy imports
+    best = dict.fromkeys(fns, float("inf"))
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 def check_equality(texts: Sequence[str], params: MinHashParams) -> bool:
@@ -155,17 +159,16 @@ def _run(args: argparse.Namespace) -> int:
     def split_lower(text: str) -> list[str]:
         return text.lower().split()
 
-    figures = {
-        "datasketch, recite tokenizer": best_time(
-            lambda: run_datasketch(texts, params, tokenize), args.repeat
-        ),
-        "datasketch, str.split tokenizer": best_time(
-            lambda: run_datasketch(texts, params, split_lower), args.repeat
-        ),
-        "recite reference tokenize() only": best_time(tokenize_all, args.repeat),
-        "recite vectorized (all)": best_time(lambda: run_recite(texts, params), args.repeat),
-        "recite signatures only": best_time(signatures_only, args.repeat),
-    }
+    figures = best_times(
+        {
+            "datasketch, recite tokenizer": lambda: run_datasketch(texts, params, tokenize),
+            "datasketch, str.split tokenizer": lambda: run_datasketch(texts, params, split_lower),
+            "recite reference tokenize() only": tokenize_all,
+            "recite vectorized (all)": lambda: run_recite(texts, params),
+            "recite signatures only": signatures_only,
+        },
+        args.repeat,
+    )
     for name, seconds in figures.items():
         print(f"{name:34s} {seconds:8.3f} s  {n / seconds:10.0f} docs/s")
     ratio = figures["datasketch, recite tokenizer"] / figures["recite vectorized (all)"]

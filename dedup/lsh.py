@@ -26,6 +26,11 @@ key)) and joined on key between runs, so that the index survives between
 runs, and keys made under other parameters never join. The key 0 is
 reserved: it marks the bands of an empty document, which must never match
 anything, and a real band hash that comes out 0 is mapped to 1.
+
+Cost: a band bucket shared by b documents yields b*(b-1)/2 pairs. Exact
+copies all share every bucket, so collapse them by content hash first
+(`dedup.verify.exact_duplicate_pairs`) when a corpus may hold many copies of
+one page.
 """
 
 from collections.abc import Sequence
@@ -63,13 +68,15 @@ def params_fingerprint(params: MinHashParams) -> int:
     return text_hash(described) & ((1 << 64) - 1)
 
 
-def band_keys(sigs: Signatures, params: MinHashParams) -> U64Array:
+def band_keys(signatures: Signatures, params: MinHashParams) -> U64Array:
     """Return the (n x bands) uint64 band keys of (n x num_perm) signatures; 0 for empty docs."""
-    if sigs.ndim != 2 or sigs.shape[1] != params.num_perm:
-        raise ValueError(f"expected signatures of shape (n, {params.num_perm}), got {sigs.shape}")
-    n = sigs.shape[0]
+    if signatures.ndim != 2 or signatures.shape[1] != params.num_perm:
+        raise ValueError(
+            f"expected signatures of shape (n, {params.num_perm}), got {signatures.shape}"
+        )
+    n = signatures.shape[0]
     used = params.bands * params.rows
-    values = sigs[:, :used].astype(np.uint64).reshape(n, params.bands, params.rows)
+    values = signatures[:, :used].astype(np.uint64).reshape(n, params.bands, params.rows)
     base = fmix64_int(params_fingerprint(params))
     seeds = np.array([fmix64_int(base + band) for band in range(params.bands)], dtype=np.uint64)
     keys = np.broadcast_to(seeds, (n, params.bands)).copy()
@@ -79,7 +86,7 @@ def band_keys(sigs: Signatures, params: MinHashParams) -> U64Array:
         keys += values[:, :, row]
     keys = fmix64(keys)
     keys[keys == np.uint64(EMPTY_BAND_KEY)] = np.uint64(1)
-    keys[is_empty_signature(sigs, params)] = np.uint64(EMPTY_BAND_KEY)
+    keys[is_empty_signature(signatures, params)] = np.uint64(EMPTY_BAND_KEY)
     return keys
 
 

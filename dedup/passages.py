@@ -11,9 +11,10 @@ kinds of repetition are found:
   3-gram shingle sets have exact Jaccard >= 0.8, found through MinHash and
   banded LSH with the same parameters as documents except the shingle size
   (`PASSAGE_PARAMS`). 3-grams rather than 5-grams because a paragraph has
-  tens of words, not thousands: with 5-grams, one changed word in a
-  20-word paragraph removes 5 of 16 shingles (J = 0.52), with 3-grams 3 of
-  18 (J = 0.71 -> two edits still find most lightly edited copies).
+  tens of words, not thousands: one changed word in a 20-word paragraph
+  leaves J = 0.52 with 5-grams (5 of 16 shingles change) but 0.71 with
+  3-grams (3 of 18); with 3-grams a single edit in a paragraph of 30 words
+  or more stays above 0.8.
 * **Boilerplate** (`boilerplate_hashes`): a passage hash occurring in at least
   K distinct documents of one site ("Comments are closed", "Similar Posts").
 

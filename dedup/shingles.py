@@ -10,8 +10,9 @@ use 3-grams (see `dedup.passages`), because a paragraph has few words.
 
 Each shingle is hashed with `shingle_hash` (deterministic, see
 `dedup.hashing`), so sets are numpy uint64 arrays, sorted and unique; a set
-costs 8 bytes per distinct shingle and exact Jaccard is a merge of two sorted
-arrays.
+costs 8 bytes per distinct shingle and exact Jaccard is a binary search of
+one sorted array in the other. `shingle_hash_sets` computes many sets in one
+batch (much faster for short texts than one call per text).
 
 Stated behaviour on short input: a text with at least one but fewer than k
 tokens gives exactly one shingle, made of all its tokens (so "Similar Posts"

@@ -30,6 +30,8 @@ from dedup.normalize import (
 
 _TABLE = char_class_table()
 _ZERO = ord("0")
+_END = "\uffff"
+_END_CP = 0xFFFF
 
 
 def _classify(cps: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
@@ -48,24 +50,28 @@ def _classify(cps: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
 
 
 def _replace_numbers(
-    cps: npt.NDArray[np.uint32],
-    classes: npt.NDArray[np.uint8],
-    origin: npt.NDArray[np.intp],
-) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint8], npt.NDArray[np.intp]]:
+    cps: npt.NDArray[np.uint32], classes: npt.NDArray[np.uint8]
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint8]]:
     """Collapse each number (digit runs joined by single . , : / -) into one "0" word character."""
-    is_digit = classes == DIGIT
-    if not is_digit.any():
-        return cps, classes, origin
-    numeric = is_digit.copy()
-    if cps.size > 2:
-        numeric[1:-1] |= (classes[1:-1] == NUMBER_JOINER) & is_digit[:-2] & is_digit[2:]
-    continued = np.zeros_like(numeric)
-    continued[1:] = numeric[1:] & numeric[:-1]
-    keep = ~continued
-    cps, classes, origin, numeric = cps[keep], classes[keep], origin[keep], numeric[keep]
-    cps[numeric] = _ZERO
-    classes[numeric] = WORD
-    return cps, classes, origin
+    # Digits are sparse in text, so the work is done on their positions.
+    digits = np.flatnonzero(classes == DIGIT)
+    if digits.size == 0:
+        return cps, classes
+    # A joiner between two digits (d, d + 2) belongs to the number.
+    gaps = digits[1:] - digits[:-1] == 2
+    joiners = digits[:-1][gaps] + 1
+    joiners = joiners[classes[joiners] == NUMBER_JOINER]
+    numeric = np.union1d(digits, joiners)
+    # Keep the first position of every number, drop the rest.
+    continued = numeric[1:][numeric[1:] - numeric[:-1] == 1]
+    firsts = np.setdiff1d(numeric, continued, assume_unique=True)
+    cps[firsts] = _ZERO
+    classes[firsts] = WORD
+    if continued.size:
+        keep = np.ones(cps.size, dtype=bool)
+        keep[continued] = False
+        cps, classes = cps[keep], classes[keep]
+    return cps, classes
 
 
 def code_points(text: str) -> npt.NDArray[np.uint32]:
@@ -75,26 +81,26 @@ def code_points(text: str) -> npt.NDArray[np.uint32]:
 
 def batch_token_hashes(texts: Sequence[str]) -> tuple[U64Array, npt.NDArray[np.intp]]:
     """Return the token hashes of all `texts` concatenated, and the (n+1) token offsets per text."""
-    # One array for the whole batch, texts joined by a space (a separator,
-    # so no token or number spans two texts): a dozen numpy calls per batch
-    # instead of per text, which is what small texts need.
+    # One array for the whole batch: a dozen numpy calls per batch instead of
+    # per text, which is what small texts need. Texts are joined by U+FFFF, a
+    # noncharacter (so a separator) that survives every step and marks where
+    # each text ends; one inside a text is made a space first.
     n = len(texts)
     stages = [unicode_stage(t) for t in texts]
-    char_starts = np.zeros(n, dtype=np.intp)
-    if n > 1:
-        np.cumsum([len(s) + 1 for s in stages[:-1]], out=char_starts[1:])
-    cps = np.frombuffer(" ".join(stages).encode("utf-32-le"), dtype=np.uint32).copy()
-    origin = np.arange(cps.size, dtype=np.intp)
+    stages = [s.replace(_END, " ") if _END in s else s for s in stages]
+    joined = _END.join([*stages, ""])
+    cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).copy()
     classes = _classify(cps)
-    keep = classes != APOSTROPHE
-    if not keep.all():
-        cps, classes, origin = cps[keep], classes[keep], origin[keep]
-    cps, classes, origin = _replace_numbers(cps, classes, origin)
+    apostrophes = classes == APOSTROPHE
+    if apostrophes.any():
+        keep = ~apostrophes
+        cps, classes = cps[keep], classes[keep]
+    cps, classes = _replace_numbers(cps, classes)
     starts, ends = _token_bounds(classes)
     hashes = span_hashes(cps, starts, ends)
-    token_text = np.searchsorted(char_starts, origin[starts], side="right") - 1
+    text_ends = np.flatnonzero(cps == _END_CP)
     offsets = np.zeros(n + 1, dtype=np.intp)
-    np.cumsum(np.bincount(token_text, minlength=n), out=offsets[1:])
+    offsets[1:] = np.searchsorted(starts, text_ends)
     return hashes, offsets
 
 

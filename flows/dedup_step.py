@@ -17,7 +17,7 @@ from dedup import (
     band_keys,
     cluster,
     content_hash,
-    shingle_hashes,
+    shingle_hash_sets,
     signatures,
     verify,
 )
@@ -56,7 +56,7 @@ def sign_batch(
     dstore: DedupStore, rows: Sequence[tuple[int, str, str]], params: MinHashParams, now: datetime
 ) -> list[int]:
     """Compute and store signatures and band keys of (doc_id, sha256, text) rows."""
-    sets = [shingle_hashes(text, params.shingle_size) for _, _, text in rows]
+    sets = shingle_hash_sets([text for _, _, text in rows], params.shingle_size)
     sigs = signatures(sets, params)
     batch = SignatureBatch(
         doc_ids=[r[0] for r in rows],
@@ -82,10 +82,8 @@ def verify_new(
     candidates = dstore.candidate_pairs(doc_ids)
     exact = set(dstore.exact_pairs(doc_ids))
     involved = sorted({d for pair in (*candidates, *exact) for d in pair})
-    sets = {
-        doc_id: shingle_hashes(text, params.shingle_size)
-        for doc_id, text in dstore.texts(involved).items()
-    }
+    texts = dstore.texts(involved)
+    sets = dict(zip(texts, shingle_hash_sets(list(texts.values()), params.shingle_size), strict=True))
     verified = {(p.doc_a, p.doc_b): p.jaccard for p in verify(candidates, sets, PAIR_FLOOR)}
     for pair in exact:
         verified[pair] = 1.0
@@ -114,14 +112,16 @@ def index_passages(dstore: DedupStore, now: datetime, batch: int = 5000) -> tupl
     indexed = found = 0
     while rows := dstore.passages_to_index(batch):
         hashes = [h for h, _ in rows]
-        sets = [shingle_hashes(text, params.shingle_size) for _, text in rows]
+        sets = shingle_hash_sets([text for _, text in rows], params.shingle_size)
         keys = band_keys(signatures(sets, params), params)
         with dstore.transaction():
             dstore.save_passage_index(hashes, [int(s.size) for s in sets], keys, now)
         candidates = dstore.passage_candidates(hashes)
         involved = sorted({h for pair in candidates for h in pair})
         texts = dstore.passage_texts(involved)
-        shingles = {h: shingle_hashes(t, params.shingle_size) for h, t in texts.items()}
+        shingles = dict(
+            zip(texts, shingle_hash_sets(list(texts.values()), params.shingle_size), strict=True)
+        )
         pairs = [(p.doc_a, p.doc_b, p.jaccard) for p in verify(candidates, shingles, params.threshold)]
         with dstore.transaction():
             dstore.save_passage_pairs(pairs, now)

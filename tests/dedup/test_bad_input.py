@@ -76,3 +76,14 @@ def test_megabyte_without_any_space() -> None:
 def test_control_characters_and_lone_marks() -> None:
     text = "\x00\x01abc\u0301 \ufeffdef\u200d ghi\x7f \u0301"
     assert tokenize(text) == ["abc", "def", "ghi"]
+
+
+def test_megabyte_of_chinese_without_spaces() -> None:
+    # One token per character: about a million 5-character shingles.
+    text = ("北京欢迎你，欧盟外交与安全政策高级代表表示任何讨论都必须有欧盟参与。" * 30_000)[
+        :1_000_000
+    ]
+    sets = shingle_hashes(text)
+    assert 0 < sets.size < 100  # a repeated sentence: few distinct shingles
+    pairs = find_near_duplicates({1: text, 2: text + "他说。"})
+    assert [(p.doc_a, p.doc_b) for p in pairs] == [(1, 2)]

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from dedup.hashing import token_hash
 from dedup.normalize import tokenize
-from dedup.tokens import text_token_hashes
+from dedup.tokens import batch_token_hashes, text_token_hashes
 
 from .seed_001 import SEED_001
 
@@ -13,7 +13,7 @@ from .seed_001 import SEED_001
 # joiners, apostrophes, dashes, marks, format characters, CJK, Thai, astral.
 _TRICKY = (
     "ab Z09٣߂๑'’ʼ´＇-–—−.,:/ _\t\n\u00ad\u200b\u200d\ufe0f\u0301\u0941\u3099"
-    "漢字かなカナ한국ไทย\u0e31é ﬁ ＡＢ１２ ŉ ″ 𝟘𝐛 𠀀 😀 \U000e0101 \U000110bd ǅ ß İ"
+    "漢字かなカナ한국ไทย\u0e31é ﬁ ＡＢ１２ ŉ ″ 𝟘𝐛 𠀀 😀 \U000e0101 \U000110bd ǅ ß İ\uffff"
 )
 
 
@@ -43,3 +43,12 @@ def test_seed_and_edge_cases() -> None:
         "a" * 10_000,
     ]:
         assert text_token_hashes(text).tolist() == _reference(text)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(_TRICKY), max_size=30), max_size=6))
+@settings(max_examples=500, deadline=None)
+def test_batches_split_exactly_per_text(texts: list[str]) -> None:
+    hashes, offsets = batch_token_hashes(texts)
+    assert offsets.size == len(texts) + 1
+    for i, text in enumerate(texts):
+        assert hashes[offsets[i] : offsets[i + 1]].tolist() == _reference(text)
