@@ -31,6 +31,7 @@ import json
 import math
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -258,6 +259,8 @@ class RunFigures:
     peak_rss: int
     timings: dict[str, float]
     counts: dict[str, int]
+    cpu_flow: float
+    cpu_workers: float
 
 
 def run_flow_child(params_path: Path) -> None:
@@ -268,12 +271,20 @@ def run_flow_child(params_path: Path) -> None:
 
     params = IngestParameters.model_validate_json(params_path.read_text())
     imported = time.perf_counter()
+    cpu_before = _cpu(resource.RUSAGE_SELF)
     summary = asyncio.run(ingest(params))
     wall = time.perf_counter() - imported
     counts = {f"{s}:{r}": n for s, r, n in summary.counts}
+    # The extraction workers have exited (the pool is closed): RUSAGE_CHILDREN counts them.
     out = {"wall": wall, "startup": imported - start, "timings": dict(summary.timings),
-           "counts": counts}
+           "counts": counts, "cpu_flow": _cpu(resource.RUSAGE_SELF) - cpu_before,
+           "cpu_workers": _cpu(resource.RUSAGE_CHILDREN)}
     print(_RESULT + json.dumps(out), flush=True)
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_flow(params: dict[str, Any], workdir: Path, env: dict[str, str]) -> RunFigures:
@@ -294,7 +305,8 @@ def run_flow(params: dict[str, Any], workdir: Path, env: dict[str, str]) -> RunF
         raise RuntimeError(f"flow run failed with exit code {proc.returncode}:\n{tail}")
     line = next(x for x in out.splitlines() if x.startswith(_RESULT))
     data = json.loads(line[len(_RESULT) :])
-    return RunFigures(data["wall"], data["startup"], sampler.peak, data["timings"], data["counts"])
+    return RunFigures(data["wall"], data["startup"], sampler.peak, data["timings"], data["counts"],
+                      data["cpu_flow"], data["cpu_workers"])
 
 
 class RssSampler(threading.Thread):

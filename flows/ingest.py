@@ -8,6 +8,7 @@ passed down to thin tasks. Fetching of batch i+1 overlaps the extraction of batc
 # serve time (PrefectHQ/prefect#19447).
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from flows.tasks import (
     read_seeds,
     save_batch,
     save_seeds,
+    unwalked,
 )
 from flows.timing import StageClock
 from storage.database import WorkingDatabase
@@ -89,16 +91,18 @@ async def _run(
         progress.start("fetch", len(urls))
         progress.start("extract", len(urls))
         async with resources.open_fetcher(config) as fetcher:
-            pending: tuple[list[FetchResult], PrefectFuture[list[Extraction]]] | None = None
+            pending: deque[tuple[list[FetchResult], PrefectFuture[list[Extraction]]]] = deque()
             for batch in _chunks(urls, params.batch_size):
                 with clock.timed("fetch"):
-                    results = await fetch_batch(fetcher, store.fetch_requests(batch))
+                    results = await fetch_batch(fetcher, unwalked(store.fetch_requests(batch)))
                 progress.advance("fetch", len(results))
-                if pending is not None:
-                    _store(store, run_id, *pending, tally, progress, clock)
-                pending = (results, _timed_submit(pool, results, clock))
-            if pending is not None:
-                _store(store, run_id, *pending, tally, progress, clock)
+                # Submit before storing the previous batch, so the pool always has a batch
+                # queued and never idles while this process stores.
+                pending.append((results, _timed_submit(pool, results, clock)))
+                if len(pending) > 1:
+                    _store(store, run_id, *pending.popleft(), tally, progress, clock)
+            while pending:
+                _store(store, run_id, *pending.popleft(), tally, progress, clock)
 
 
 def _dedup(params: IngestParameters, dstore: DedupStore, tally: Tally) -> None:
@@ -123,7 +127,7 @@ def _store(
 ) -> None:
     extractions = future.result()
     with clock.timed("store"):
-        tally.add(save_batch(store, run_id, results, extractions))
+        tally.add(save_batch(store, run_id, unwalked(results), unwalked(extractions)))
     progress.advance("extract", len(results))
 
 
@@ -132,8 +136,8 @@ def _timed_submit(
 ) -> PrefectFuture[list[Extraction]]:
     """Submit a batch's extraction; its wall time (submit to done) counts as 'extract'."""
     start = time.perf_counter()
-    future = extract_batch.submit(pool, results)
-    future.add_done_callback(lambda _: clock.add("extract", time.perf_counter() - start))
+    future = extract_batch.submit(pool, unwalked(results))
+    future.add_done_callback(lambda _: clock.span("extract", start, time.perf_counter()))
     return future
 
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from dedup import counts_for_repeats, passage_hash
+from dedup import passage_key
 from extractors.content import EXTRACTOR, EXTRACTOR_VERSION, Extraction
 from extractors.passages import split_passages
 from extractors.records import Passage
@@ -55,7 +55,7 @@ def store_seeds(store: Store, seeds: Sequence[SeedDocument]) -> BatchReport:
 
 def passage_keys(passages: Sequence[Passage]) -> list[tuple[int, bool]]:
     """Each passage's normalized hash and whether it is long enough to count as a repeat."""
-    return [(passage_hash(p.text), counts_for_repeats(p.text)) for p in passages]
+    return [passage_key(p.text) for p in passages]
 
 
 def _seed_reason(seed: SeedDocument) -> str:
@@ -78,22 +78,28 @@ def store_fetch_batch(
     counts: Counter[tuple[str, str]] = Counter()
     pending = iter(extractions)
     at = now()
+    docs: list[DocumentRow] = []
+    links: list[tuple[str, int | None, str | None]] = []
+    for result in results:
+        counts["fetch", str(result.outcome)] += 1
+        if not result.ok:
+            continue
+        extraction = next(pending)
+        counts["extract", extraction.reason.split(":")[0]] += 1
+        if extraction.document is None:
+            links.append((result.url, None, None))
+            continue
+        doc = _page_row(result, extraction, at)
+        docs.append(doc)
+        links.append((result.url, doc.doc_id, doc.canonical_url))
+    passages = [split_passages(doc.text) for doc in docs]
+    # One statement per table for the whole batch (storage/bulk.py), in one transaction.
     with store.transaction():
-        for result in results:
-            store.save_fetch(run_id, result)
-            counts["fetch", str(result.outcome)] += 1
-            if not result.ok:
-                continue
-            extraction = next(pending)
-            counts["extract", extraction.reason.split(":")[0]] += 1
-            if extraction.document is None:
-                store.link_url(result.url, None, None)
-                continue
-            doc = _page_row(result, extraction, at)
-            passages = split_passages(doc.text)
-            changed = store.save_document(doc, passages, passage_keys(passages))
-            counts["documents", "page_changed" if changed else "page_unchanged"] += 1
-            store.link_url(result.url, doc.doc_id, doc.canonical_url)
+        store.save_fetches(run_id, results)
+        changed = store.save_documents(docs, passages, [passage_keys(p) for p in passages])
+        store.link_urls(links)
+    for flag in changed:
+        counts["documents", "page_changed" if flag else "page_unchanged"] += 1
     return _report(counts)
 
 

@@ -6,9 +6,11 @@ transiently retries (reading seed files); fetch retries happen per URL inside th
 """
 
 from collections.abc import Sequence
+from typing import TypeVar, cast
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from dedup import MinHashParams
 from extractors.content import Extraction
@@ -20,6 +22,19 @@ from flows.seeds import SeedDocument, SeedLimits, discover, read_seed, skipped
 from flows.steps import BatchReport, now, pages_to_extract, store_fetch_batch, store_seeds
 from storage.dedup_store import DedupStore
 from storage.store import Store
+
+T = TypeVar("T")
+
+
+def unwalked(value: T) -> T:
+    """`value` as a task argument Prefect passes through without walking it.
+
+    Prefect visits every element and dataclass field of a task's arguments (to find
+    futures and record inputs); for a batch of 200 fetch results with their headers
+    that is tens of thousands of objects per call. `quote` skips it; the task still
+    receives `value` itself.
+    """
+    return cast(T, quote(value))
 
 
 @task(name="read-seeds", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 
 class StageClock:
-    """Accumulates seconds by stage; overlapping stages each count their own wall time."""
+    """Wall time by stage: the union of the stage's intervals, so overlapping work counts once."""
 
     def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
+        self._spans: dict[str, list[tuple[float, float]]] = {}
 
-    def add(self, stage: str, seconds: float) -> None:
-        """Count `seconds` more spent in `stage`."""
-        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+    def span(self, stage: str, start: float, end: float) -> None:
+        """Count the interval [start, end] (time.perf_counter values) to `stage`."""
+        self._spans.setdefault(stage, []).append((start, end))
 
     @contextlib.contextmanager
     def timed(self, stage: str) -> Iterator[None]:
@@ -22,8 +22,17 @@ class StageClock:
         try:
             yield
         finally:
-            self.add(stage, time.perf_counter() - start)
+            self.span(stage, start, time.perf_counter())
+
+    def seconds(self, stage: str) -> float:
+        """Wall seconds covered by the stage's intervals."""
+        total, reach = 0.0, float("-inf")
+        for start, end in sorted(self._spans.get(stage, [])):
+            if end > reach:
+                total += end - max(start, reach)
+                reach = end
+        return total
 
     def as_tuple(self) -> tuple[tuple[str, float], ...]:
         """(stage, seconds), rounded to milliseconds, in the order stages were first seen."""
-        return tuple((stage, round(s, 3)) for stage, s in self.seconds.items())
+        return tuple((stage, round(self.seconds(stage), 3)) for stage in self._spans)
