@@ -11,7 +11,10 @@ from extractors.urls import InvalidUrl, normalize_url, strip_trailing_punctuatio
 # RFC 3986 allows many characters; stop at whitespace, quotes and angle brackets, which
 # prose uses around URLs but which must be percent-encoded inside one.
 _TEXT_URL = re.compile(r"""\bhttps?://[^\s<>"'`\u00a0\u3000]+""", re.IGNORECASE)
-_MD_LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?((?:[^()\s<>]|\([^()\s]*\))+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# CommonMark link destinations: <anything but > and newline>, or balanced parentheses.
+_MD_LINK = re.compile(
+    r"\[[^\]\n]*\]\(\s*(?:<([^>\n]*)>|((?:[^()\s<>]|\([^()\s]*\))+))(?:\s+\"[^\"]*\")?\s*\)"
+)
 _MD_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>", re.IGNORECASE)
 _IGNORED_SCHEMES = ("javascript:", "data:", "mailto:", "tel:", "#")
 
@@ -25,7 +28,7 @@ def scan_markdown(text: str) -> CitationScan:
     """Citations in Markdown: links, autolinks, then bare URLs in the remaining text."""
     found: list[tuple[str, CitationKind, str | None]] = []
     for match in _MD_LINK.finditer(text):
-        found.append((match.group(1), CitationKind.MARKDOWN, None))
+        found.append((match.group(1) or match.group(2) or "", CitationKind.MARKDOWN, None))
     for match in _MD_AUTOLINK.finditer(text):
         found.append((match.group(1), CitationKind.MARKDOWN, None))
     rest = _MD_AUTOLINK.sub(" ", _MD_LINK.sub(" ", text))
@@ -84,4 +87,6 @@ def _collect(found: Iterable[tuple[str, CitationKind, str | None]]) -> CitationS
             rejected.append(RejectedCitation(raw[:200], f"invalid_url: {exc}"))
             continue
         citations.setdefault(url, Citation(url=url, raw=raw, kind=kind))
-    return CitationScan(citations=tuple(citations.values()), rejected=tuple(rejected))
+    web = tuple(c for c in citations.values() if c.url.startswith(("http://", "https://")))
+    other = tuple(c for c in citations.values() if not c.url.startswith(("http://", "https://")))
+    return CitationScan(citations=web, rejected=tuple(rejected), other_schemes=other)

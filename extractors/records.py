@@ -31,10 +31,17 @@ class RejectedCitation:
 
 @dataclass(frozen=True, slots=True)
 class CitationScan:
-    """Everything a seed cites: the accepted citations and the rejected links."""
+    """Everything a seed cites.
+
+    `citations` are absolute, normalized http(s) URLs. `other_schemes` are absolute URLs
+    with another scheme (ftp:, file:, gopher:...): kept so the fetcher's guard records
+    them as refused rather than dropping them. `rejected` are links that are not URLs
+    to fetch at all (javascript:, relative without a base, malformed), with the reason.
+    """
 
     citations: tuple[Citation, ...]
     rejected: tuple[RejectedCitation, ...]
+    other_schemes: tuple[Citation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from pydantic.fields import FieldInfo
 from rich.console import Console
 from rich.table import Table
 
+from flows.cli_archive import export_warc_command, reextract_command
 from flows.settings import IngestParameters, Settings
 from flows.summary import RunSummary
 
@@ -139,6 +140,8 @@ def _root() -> None:
 
 
 _build_run_command()
+app.command("reextract")(reextract_command)
+app.command("export-warc")(export_warc_command)
 
 
 def main() -> None:

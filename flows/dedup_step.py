@@ -52,6 +52,20 @@ class DedupReport:
     passage_pairs: int
 
 
+def sign_and_verify(
+    dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams, now: datetime
+) -> tuple[int, int, int]:
+    """Sign a batch and verify its pairs in one transaction; return (signed, candidates, pairs).
+
+    One transaction, so a run killed in between never leaves signatures whose pairs were
+    not verified (the next run would not sign those documents again).
+    """
+    with dstore.transaction():
+        signed = sign_batch(dstore, dstore.rows_to_sign(doc_ids), params, now)
+        candidates, pairs = verify_new(dstore, signed, params, now)
+    return len(signed), candidates, pairs
+
+
 def sign_batch(
     dstore: DedupStore, rows: Sequence[tuple[int, str, str]], params: MinHashParams, now: datetime
 ) -> list[int]:
@@ -70,8 +84,7 @@ def sign_batch(
         shingle_size=params.shingle_size,
         params_fingerprint=params_fingerprint(params),
     )
-    with dstore.transaction():
-        dstore.save_signatures(batch, now)
+    dstore.save_signatures(batch, now)
     return list(batch.doc_ids)
 
 
@@ -88,8 +101,7 @@ def verify_new(
     for pair in exact:
         verified[pair] = 1.0
     rows = [PairRow(a, b, j, (a, b) in exact) for (a, b), j in sorted(verified.items())]
-    with dstore.transaction():
-        dstore.save_pairs(rows, now)
+    dstore.save_pairs(rows, now)
     return len(candidates), len(rows)
 
 
@@ -111,20 +123,26 @@ def index_passages(dstore: DedupStore, now: datetime, batch: int = 5000) -> tupl
     params = PASSAGE_PARAMS
     indexed = found = 0
     while rows := dstore.passages_to_index(batch):
-        hashes = [h for h, _ in rows]
-        sets = shingle_hash_sets([text for _, text in rows], params.shingle_size)
-        keys = band_keys(signatures(sets, params), params)
         with dstore.transaction():
-            dstore.save_passage_index(hashes, [int(s.size) for s in sets], keys, now)
-        candidates = dstore.passage_candidates(hashes)
-        involved = sorted({h for pair in candidates for h in pair})
-        texts = dstore.passage_texts(involved)
-        shingles = dict(
-            zip(texts, shingle_hash_sets(list(texts.values()), params.shingle_size), strict=True)
-        )
-        pairs = [(p.doc_a, p.doc_b, p.jaccard) for p in verify(candidates, shingles, params.threshold)]
-        with dstore.transaction():
-            dstore.save_passage_pairs(pairs, now)
+            found += _index_passage_batch(dstore, rows, params, now)
         indexed += len(rows)
-        found += len(pairs)
     return indexed, found
+
+
+def _index_passage_batch(
+    dstore: DedupStore, rows: Sequence[tuple[int, str]], params: MinHashParams, now: datetime
+) -> int:
+    """Index one batch of passages and store their verified near repeats; return the pairs."""
+    hashes = [h for h, _ in rows]
+    sets = shingle_hash_sets([text for _, text in rows], params.shingle_size)
+    keys = band_keys(signatures(sets, params), params)
+    dstore.save_passage_index(hashes, [int(s.size) for s in sets], keys, now)
+    candidates = dstore.passage_candidates(hashes)
+    involved = sorted({h for pair in candidates for h in pair})
+    texts = dstore.passage_texts(involved)
+    shingles = dict(
+        zip(texts, shingle_hash_sets(list(texts.values()), params.shingle_size), strict=True)
+    )
+    pairs = [(p.doc_a, p.doc_b, p.jaccard) for p in verify(candidates, shingles, params.threshold)]
+    dstore.save_passage_pairs(pairs, now)
+    return len(pairs)

@@ -1,6 +1,7 @@
 """Find and read seed files: every file ends read or skipped with a reason, never a crash."""
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,8 +73,9 @@ def read_seed(path: Path, limits: SeedLimits) -> SeedDocument:
     """Read one seed file: decode, split into passages, find its citations."""
     key = str(path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(limits.max_bytes + 1)
+        data = _read_regular_file(path, limits.max_bytes + 1)
+    except NotRegularFile as exc:
+        return skipped(path, f"not_a_file: {exc}")
     except OSError as exc:
         return skipped(path, f"unreadable: {exc.strerror or exc}")
     truncated = len(data) > limits.max_bytes
@@ -83,12 +85,13 @@ def read_seed(path: Path, limits: SeedLimits) -> SeedDocument:
                       decoded.reason, 0, 0)
         return SeedDocument(row, path.as_uri(), None, (), ())
     scan = scan_seed(decoded.text, path.suffix)
-    citations = scan.citations[: limits.max_urls]
+    found = scan.citations + scan.other_schemes
+    citations = found[: limits.max_urls]
     reasons = []
     if truncated:
         reasons.append(f"truncated: read the first {limits.max_bytes} bytes")
-    if len(scan.citations) > limits.max_urls:
-        reasons.append(f"url_cap: {len(scan.citations) - limits.max_urls} URLs over the cap")
+    if len(found) > limits.max_urls:
+        reasons.append(f"url_cap: {len(found) - limits.max_urls} URLs over the cap")
     text = _seed_text(decoded.text, path.suffix)
     passages = split_passages(text, markdown=path.suffix.lower() in (".md", ".markdown"))
     row = SeedRow(
@@ -96,6 +99,28 @@ def read_seed(path: Path, limits: SeedLimits) -> SeedDocument:
         "; ".join(reasons) or None, len(citations), len(scan.rejected),
     )
     return SeedDocument(row, path.as_uri(), text, passages, citations)
+
+
+class NotRegularFile(OSError):
+    """The path is a FIFO, device, socket or folder: reading it could block or never end."""
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes:
+    """Read at most `limit` bytes of a regular file; refuse FIFOs and devices without blocking."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "folder" if stat.S_ISDIR(mode) else "FIFO, device or socket"
+            raise NotRegularFile(kind)
+        chunks: list[bytes] = []
+        remaining = limit
+        while remaining > 0 and (chunk := os.read(fd, min(remaining, 1 << 20))):
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def skipped(path: Path, reason: str) -> SeedDocument:

@@ -85,15 +85,14 @@ def store_fetch_batch(
         if not result.ok:
             continue
         extraction = next(pending)
-        counts["extract", extraction.reason.split(":")[0]] += 1
-        if extraction.document is None:
-            links.append((result.url, None, None))
-            continue
-        doc = _page_row(result, extraction, at)
-        docs.append(doc)
-        links.append((result.url, doc.doc_id, doc.canonical_url))
+        counts["extract", extraction_reason(extraction)] += 1
+        doc = page_row(result.final_url or result.url, extraction, at)
+        links.append((result.url, *((doc.doc_id, doc.canonical_url) if doc else (None, None))))
+        if doc is not None:
+            docs.append(doc)
     passages = [split_passages(doc.text) for doc in docs]
-    # One statement per table for the whole batch (storage/bulk.py), in one transaction.
+    # One statement per table for the whole batch (storage/bulk.py), in one transaction;
+    # the same rows as storing each result with `store_page`, in order.
     with store.transaction():
         store.save_fetches(run_id, results)
         changed = store.save_documents(docs, passages, [passage_keys(p) for p in passages])
@@ -103,15 +102,38 @@ def store_fetch_batch(
     return _report(counts)
 
 
-def _page_row(result: FetchResult, extraction: Extraction, at: datetime) -> DocumentRow:
-    """A page's document row; a page reached through redirects is keyed by its final URL."""
-    extracted = extraction.document
-    assert extracted is not None
-    url = result.final_url or result.url
+def extraction_reason(extraction: Extraction) -> str:
+    """The reason code of an extraction ('ok', 'no_main_text', 'extract_error')."""
+    return extraction.reason.split(":")[0]
+
+
+def store_page(store: Store, urls: Sequence[str], doc: DocumentRow | None) -> bool | None:
+    """Write a page's document, passages and URL links; True if its text changed, None if no doc."""
+    if doc is None:
+        for url in urls:
+            store.link_url(url, None, None)
+        return None
+    passages = split_passages(doc.text)
+    changed = store.save_document(doc, passages, passage_keys(passages))
+    for url in urls:
+        store.link_url(url, doc.doc_id, doc.canonical_url)
+    return changed
+
+
+def page_key(url: str) -> str:
+    """A page's identity: its normalized URL after redirects (two URLs, one page)."""
     try:
-        key = normalize_url(url)
+        return normalize_url(url)
     except InvalidUrl:
-        key = url
+        return url
+
+
+def page_row(page_url: str, extraction: Extraction, at: datetime) -> DocumentRow | None:
+    """A page's document row, keyed by the URL it was served from; None without main text."""
+    extracted = extraction.document
+    if extracted is None:
+        return None
+    key = page_key(page_url)
     return DocumentRow(
         doc_id=document_id("page", key), kind="page", url=key, text=extracted.text,
         extracted_at=at, extractor=EXTRACTOR, extractor_version=EXTRACTOR_VERSION,

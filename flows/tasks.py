@@ -16,7 +16,7 @@ from dedup import MinHashParams
 from extractors.content import Extraction
 from fetching import Fetcher
 from fetching.records import FetchRequest, FetchResult
-from flows.dedup_step import index_passages, rebuild_clusters, sign_batch, verify_new
+from flows.dedup_step import index_passages, rebuild_clusters, sign_and_verify
 from flows.extraction import ExtractionPool
 from flows.seeds import SeedDocument, SeedLimits, discover, read_seed, skipped
 from flows.steps import BatchReport, now, pages_to_extract, store_fetch_batch, store_seeds
@@ -75,10 +75,8 @@ def save_batch(
 @task(name="dedup-batch", cache_policy=NO_CACHE)
 def dedup_batch(dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams) -> BatchReport:
     """Sign a batch of new or changed documents and verify their candidate pairs."""
-    at = now()
-    signed = sign_batch(dstore, dstore.rows_to_sign(doc_ids), params, at)
-    candidates, pairs = verify_new(dstore, signed, params, at)
-    return BatchReport((("dedup", "signed", len(signed)), ("dedup", "candidates", candidates),
+    signed, candidates, pairs = sign_and_verify(dstore, doc_ids, params, now())
+    return BatchReport((("dedup", "signed", signed), ("dedup", "candidates", candidates),
                         ("dedup", "pairs_verified", pairs)))
 
 

@@ -82,7 +82,8 @@ def responses_table(results: Sequence[FetchResult]) -> pa.Table:
     return pa.table({
         "url": pa.array([r.url for r in ok], pa.string()),
         "final_url": pa.array([r.final_url for r in ok], pa.string()),
-        "fetched_at": pa.array([r.attempts[0].started_at if r.attempts else None for r in ok],
+        # The response comes from the last attempt.
+        "fetched_at": pa.array([r.attempts[-1].started_at if r.attempts else None for r in ok],
                                _TS),
         "status_code": pa.array([r.status_code for r in ok], pa.int32()),
         "headers": pa.array([[{"name": k, "value": v} for k, v in r.headers] for r in ok],

@@ -12,12 +12,12 @@ never opened by clients; it survives between runs, so the next run resumes from 
 import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
 
-from storage.errors import DatabaseLocked, DatabaseUnavailable, PublishError
+from storage.errors import DatabaseLocked, DatabaseUnavailable, PublishError, StorageError
 from storage.schema import migrate
 
 
@@ -49,10 +49,11 @@ class WorkingDatabase:
             raise DatabaseUnavailable(f"cannot create {self.db_path.parent}: {exc}") from exc
         if not os.access(self.db_path.parent, os.W_OK):
             raise DatabaseUnavailable(f"cannot write in {self.db_path.parent}")
-        if self.db_path.exists() and not self.work_path.exists():
-            _copy_atomic(self.db_path, self.work_path)
-        self._con = _connect(self.work_path)
-        migrate(self._con)
+        with write_errors(self.work_path):
+            if self.db_path.exists() and not self.work_path.exists():
+                _copy_atomic(self.db_path, self.work_path)
+            self._con = _connect(self.work_path)
+            migrate(self._con)
         return self
 
     def close(self) -> None:
@@ -63,11 +64,11 @@ class WorkingDatabase:
             self._con.close()
             self._con = None
 
-    def publish(self) -> None:
+    def publish(self, before_rename: Callable[[], None] | None = None) -> None:
         """Close, then atomically replace the published file with a copy of the working one."""
         self.close()
         try:
-            _copy_atomic(self.work_path, self.db_path)
+            _copy_atomic(self.work_path, self.db_path, before_rename)
         except OSError as exc:
             raise PublishError(f"could not publish {self.db_path}: {exc}") from exc
 
@@ -76,6 +77,19 @@ class WorkingDatabase:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def write_errors(path: Path) -> Iterator[None]:
+    """Translate DuckDB and OS errors raised while writing `path` into `DatabaseUnavailable`."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except (duckdb.Error, OSError) as exc:
+        raise DatabaseUnavailable(
+            f"cannot write the database {path} (disk full or not writable?): {exc}"
+        ) from exc
 
 
 @contextlib.contextmanager
@@ -106,18 +120,28 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
         raise DatabaseUnavailable(f"cannot open {path}: {exc}") from exc
 
 
-def _copy_atomic(src: Path, dst: Path) -> None:
+def _copy_atomic(src: Path, dst: Path, before_rename: Callable[[], None] | None = None) -> None:
     """Copy `src` to a temporary file beside `dst`, fsync it, and rename it over `dst`."""
+    _remove_stale_copies(dst)
     tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
     try:
         shutil.copyfile(src, tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        if before_rename is not None:
+            before_rename()
         os.replace(tmp, dst)
         _fsync_dir(dst.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _remove_stale_copies(dst: Path) -> None:
+    """Delete temporary copies left by a process killed while publishing."""
+    for stale in dst.parent.glob(f".{dst.name}.tmp-*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def _fsync_dir(path: Path) -> None:

@@ -145,7 +145,7 @@ RESPONSES = Table(
     (
         ("url", "VARCHAR PRIMARY KEY", "Normalized URL requested (urls.url)."),
         ("final_url", "VARCHAR", "URL the body was served from, after redirects."),
-        ("fetched_at", "TIMESTAMPTZ", "When the response was received."),
+        ("fetched_at", "TIMESTAMPTZ", "When the attempt that got the response started."),
         ("status_code", "INTEGER", "HTTP status (200)."),
         ("headers", "STRUCT(name VARCHAR, value VARCHAR)[]", "Response headers, in order."),
         ("content_type", "VARCHAR", "Media type from Content-Type."),

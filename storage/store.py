@@ -35,6 +35,21 @@ class Store:
             [run_id, now, json.dumps(parameters, default=str, sort_keys=True)],
         )
 
+    def interrupt_stale_runs(self, run_id: str, now: datetime) -> datetime | None:
+        """Mark runs left 'running' by a killed process as interrupted; return the earliest start.
+
+        Only one process can hold the working database, so any other 'running' run is dead.
+        """
+        row = self.con.execute(
+            "SELECT min(started_at) FROM runs WHERE status = 'running' AND run_id <> ?", [run_id]
+        ).fetchone()
+        self.con.execute(
+            "UPDATE runs SET status = 'interrupted', finished_at = ? "
+            "WHERE status = 'running' AND run_id <> ?",
+            [now, run_id],
+        )
+        return row[0] if row else None
+
     def finish_run(
         self,
         run_id: str,
@@ -185,16 +200,18 @@ class Store:
         )
         return [FetchRequest(u, found.get(u, Validators())) for u in urls]
 
-    def fresh_urls(self, urls: Sequence[str], fetched_since: datetime) -> set[str]:
-        """The URLs among `urls` fetched successfully at or after `fetched_since`."""
+    def fresh_urls(
+        self, urls: Sequence[str], fetched_since: datetime, any_outcome: bool = False
+    ) -> set[str]:
+        """The URLs among `urls` fetched at or after `fetched_since` (successfully, by default)."""
         if not urls:
             return set()
         rows = self.con.execute(
             """
             SELECT url FROM urls WHERE url IN (SELECT unnest(?))
-              AND last_fetched_at >= ? AND last_outcome IN ('ok', 'not_modified')
+              AND last_fetched_at >= ? AND (? OR last_outcome IN ('ok', 'not_modified'))
             """,
-            [list(urls), fetched_since],
+            [list(urls), fetched_since, any_outcome],
         ).fetchall()
         return {row[0] for row in rows}
 

@@ -111,6 +111,25 @@ PAGES: dict[str, tuple[int, str, str]] = {
 }
 
 
+WORDS = ["council", "minister", "border", "treaty", "summit", "energy", "grain", "pipeline", "sanctions", "envoy", "parliament", "ceasefire", "budget", "alliance", "harbour", "election", "reform", "coalition", "tariff", "drone", "satellite", "refugee", "corridor", "airspace", "garrison", "mandate", "inquiry", "verdict", "protest", "strike", "shortage"]
+SHARED_PARAGRAPH = (
+    "This report was compiled by our correspondents with reporting from agencies in "
+    "Geneva, Brussels and Moscow, and updated as the talks went on."
+)
+
+
+def generated(name: str) -> str:
+    """A distinct article for /gen/<name>; /gen/<n>-copy is the same article as /gen/<n>."""
+    import random
+
+    key = name.removesuffix("-copy")
+    rng = random.Random(key)
+    paragraphs = [
+        " ".join(rng.choice(WORDS) for _ in range(40)).capitalize() + "." for _ in range(4)
+    ]
+    return article(f"Dispatch {key}", "Desk", "2022-02-01", [*paragraphs, SHARED_PARAGRAPH])
+
+
 @dataclass
 class Site:
     """The running test site: its base URL and a log of requested paths."""
@@ -135,6 +154,9 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Location", "/news/geneva-talks")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                return
+            if self.path.startswith("/gen/"):
+                self._send(200, "text/html; charset=utf-8", generated(self.path[5:]))
                 return
             status, ctype, body = PAGES.get(self.path, (404, "text/html", "not found"))
             self._send(status, ctype, body)

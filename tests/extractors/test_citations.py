@@ -40,7 +40,8 @@ def test_html_links_resolve_against_base_and_reject_relative_without_base() -> N
 
 def test_other_schemes_are_kept_for_the_guard_to_refuse() -> None:
     scan = scan_html('<a href="FTP://files.example.org/x">f</a>')
-    assert urls(scan) == ["ftp://files.example.org/x"]
+    assert urls(scan) == []
+    assert [c.url for c in scan.other_schemes] == ["ftp://files.example.org/x"]
 
 
 def test_same_url_cited_twice_is_one_citation() -> None:

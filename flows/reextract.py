@@ -1,0 +1,138 @@
+"""The `reextract` flow: extract every archived response again, without fetching, then publish.
+
+For an extractor upgrade (trafilatura, or our own extraction code): the stored raw
+bodies (`responses`) are decoded with the charset the fetch chose and extracted again,
+in batches across processes; only documents whose text or metadata changed are written,
+then the same dedup step as `ingest` runs and the database is published. It is a Prefect
+flow, like `ingest`, so a run shows in the UI with its batches and counts, can be started
+from there after an upgrade, and is recorded in `runs` (parameters carry "flow").
+"""
+
+# No `from __future__ import annotations`: the flow's pydantic parameter must resolve at
+# serve time (PrefectHQ/prefect#19447).
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from pydantic import BaseModel, ConfigDict, Field
+
+from flows.dedup_pass import run_dedup
+from flows.dedup_step import DedupConfig
+from flows.extraction import ExtractionPool
+from flows.progress import RunProgress
+from flows.reextract_steps import PageGroup, extract_groups, group_pages, store_reextracted
+from flows.steps import BatchReport, now
+from flows.summary import RunSummary, Tally
+from storage.archive import ArchiveStore
+from storage.database import WorkingDatabase, working_path
+from storage.dedup_store import DedupStore
+from storage.errors import DatabaseUnavailable
+from storage.store import Store
+
+
+class ReextractParameters(BaseModel):
+    """Parameters of one re-extraction run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    db: str = Field(
+        "data/recite.duckdb",
+        description="DuckDB file written by `recite run`; re-extracted and published again.",
+    )
+    extract_workers: int = Field(
+        0, ge=0, le=256, description="Processes extracting text (0: one per CPU core)."
+    )
+    batch_size: int = Field(
+        200, ge=1, le=10_000, description="Pages per re-extraction batch (one task run each)."
+    )
+    dedup_threshold: float | None = Field(
+        None, ge=0.5, le=1.0,
+        description="Jaccard similarity of near-duplicates (empty: the latest run's).",
+    )
+    boilerplate_min_docs: int | None = Field(
+        None, ge=2, le=100_000,
+        description="Documents of one site that make a passage boilerplate (empty: the latest run's).",
+    )
+    dedup_batch: int = Field(
+        2000, ge=1, le=100_000, description="Documents signed and compared per dedup task run."
+    )
+
+
+@task(name="reextract-batch", cache_policy=NO_CACHE)
+def reextract_batch(
+    store: Store, archive: ArchiveStore, pool: ExtractionPool, groups: Sequence[PageGroup]
+) -> BatchReport:
+    """Extract a batch of archived pages again and store the documents that changed."""
+    at = now()
+    extractions = extract_groups(archive, pool, groups)
+    return store_reextracted(store, archive, groups, extractions, at)
+
+
+@flow(
+    name="reextract",
+    description="Re-run extraction over the archived raw responses (no fetching), dedup, publish.",
+)
+def reextract(params: ReextractParameters = ReextractParameters()) -> RunSummary:  # noqa: B008
+    """Extract every archived page again, update what changed, dedup and publish."""
+    db = Path(params.db)
+    if not db.exists() and not working_path(db).exists():
+        raise DatabaseUnavailable(f"no database at {db}; run `recite run` first")
+    run_id = _run_id()
+    tally = Tally()
+    with WorkingDatabase(db) as wdb, ExtractionPool(params.extract_workers) as pool:
+        store = Store(wdb.con)
+        archive = ArchiveStore(wdb.con)
+        store.start_run(run_id, {"flow": "reextract", **params.model_dump(mode="json")}, now())
+        try:
+            _reextract(params, store, archive, pool, tally)
+            run_dedup(DedupStore(wdb.con), _dedup_config(params, archive), tally)
+        except BaseException as exc:
+            store.finish_run(run_id, "failed", tally.counts, now(), error=repr(exc)[:2000])
+            raise
+        store.finish_run(run_id, "completed", tally.counts, now())
+        totals = store.totals()
+        wdb.publish()
+    return RunSummary(run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())))
+
+
+def _reextract(
+    params: ReextractParameters,
+    store: Store,
+    archive: ArchiveStore,
+    pool: ExtractionPool,
+    tally: Tally,
+) -> None:
+    logger = get_run_logger()
+    groups = group_pages(archive.keys())
+    logger.info("%d archived pages to extract again", len(groups))
+    with RunProgress(logger) as progress:
+        progress.start("reextract", len(groups))
+        for batch in _chunks(groups, params.batch_size):
+            tally.add(reextract_batch(store, archive, pool, batch))
+            progress.advance("reextract", len(batch))
+
+
+def _dedup_config(params: ReextractParameters, archive: ArchiveStore) -> DedupConfig:
+    """The dedup settings: the parameters', else those the latest run left in the database."""
+    default = DedupConfig()
+    threshold, min_docs = archive.dedup_settings() or (
+        default.threshold, default.boilerplate_min_docs
+    )
+    if params.dedup_threshold is not None:
+        threshold = params.dedup_threshold
+    if params.boilerplate_min_docs is not None:
+        min_docs = params.boilerplate_min_docs
+    return DedupConfig(threshold, min_docs, params.dedup_batch)
+
+
+def _chunks(items: Sequence[PageGroup], size: int) -> Iterator[Sequence[PageGroup]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _run_id() -> str:
+    run = flow_run.get_id()
+    return str(run) if run else str(uuid.uuid4())

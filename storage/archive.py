@@ -1,0 +1,142 @@
+"""Reads of the raw archive (`responses`): stored bodies for re-extraction and WARC export.
+
+`responses` holds one row per requested URL's latest ok response, body zlib-compressed
+with Content-Encoding already removed. Two requested URLs redirected to one page have
+two rows with the same `final_url`.
+"""
+
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from storage.records import DocumentRow
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedKey:
+    """A stored response without its body: enough to group responses by page."""
+
+    url: str
+    final_url: str | None
+    fetched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedResponse:
+    """A stored response with its body decompressed (Content-Encoding already removed)."""
+
+    url: str
+    final_url: str | None
+    fetched_at: datetime
+    status_code: int
+    headers: tuple[tuple[str, str], ...]
+    content_type: str | None
+    charset: str | None
+    body: bytes
+    body_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """A stored response as the fetch that made it saw it: for a WARC record pair."""
+
+    response: ArchivedResponse
+    captured_at: datetime  # start of the attempt that got the response
+    user_agent: str | None  # User-Agent of the run that fetched it, if recorded
+
+
+_COLUMNS = (
+    "r.url, r.final_url, r.fetched_at, r.status_code, r.headers, r.content_type, r.charset, "
+    "r.body_zlib, r.body_sha256"
+)
+
+# The run that stored a response is the one whose first attempt started at fetched_at
+# (store.save_fetch stamps responses with the first attempt's start); its final attempt
+# is the one that got the response, and its parameters name the User-Agent it sent.
+_CAPTURES = f"""
+    WITH origin AS (
+        SELECT f.url, f.fetched_at, any_value(f.run_id) AS run_id
+        FROM fetches f JOIN responses r ON r.url = f.url AND r.fetched_at = f.fetched_at
+        WHERE f.attempt = 1
+        GROUP BY ALL
+    )
+    SELECT {_COLUMNS},
+           (SELECT max(f.fetched_at) FROM fetches f
+             WHERE f.url = r.url AND f.run_id = o.run_id AND f.is_final AND f.outcome = 'ok'
+           ) AS captured_at,
+           json_extract_string(run.parameters, '$.user_agent') AS user_agent
+    FROM responses r
+    LEFT JOIN origin o ON o.url = r.url AND o.fetched_at = r.fetched_at
+    LEFT JOIN runs run ON run.run_id = o.run_id
+    ORDER BY r.fetched_at, r.url
+"""
+
+
+class ArchiveStore:
+    """Reads of stored responses and of the page documents built from them."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def keys(self) -> list[ArchivedKey]:
+        """Every stored response, without bodies, oldest first."""
+        rows = self.con.execute(
+            "SELECT url, final_url, fetched_at FROM responses ORDER BY fetched_at, url"
+        ).fetchall()
+        return [ArchivedKey(r[0], r[1], r[2]) for r in rows]
+
+    def responses(self, urls: Sequence[str]) -> dict[str, ArchivedResponse]:
+        """The stored responses of `urls` (requested URLs), bodies decompressed."""
+        if not urls:
+            return {}
+        rows = self.con.execute(
+            f"SELECT {_COLUMNS} FROM responses r WHERE r.url IN (SELECT unnest(?))", [list(urls)]
+        ).fetchall()
+        return {row[0]: _response(row) for row in rows}
+
+    def captures(self, batch: int = 100) -> Iterator[Capture]:
+        """Every stored response with its capture time and User-Agent, oldest first."""
+        cursor = self.con.cursor()
+        try:
+            cursor.execute(_CAPTURES)
+            while rows := cursor.fetchmany(batch):
+                for row in rows:
+                    response = _response(row[:9])
+                    yield Capture(response, row[9] or response.fetched_at, row[10])
+        finally:
+            cursor.close()
+
+    def documents(self, doc_ids: Sequence[int]) -> dict[int, DocumentRow]:
+        """The stored documents among `doc_ids`, by id."""
+        if not doc_ids:
+            return {}
+        rows = self.con.execute(
+            """
+            SELECT doc_id, kind, url, text, extracted_at, extractor, extractor_version, title,
+                   author, published, sitename, hostname, language, description, canonical_url
+            FROM documents WHERE doc_id IN (SELECT unnest(?))
+            """,
+            [list(doc_ids)],
+        ).fetchall()
+        return {int(r[0]): DocumentRow(*r) for r in rows}
+
+    def dedup_settings(self) -> tuple[float, int] | None:
+        """(threshold, boilerplate_min_docs) the latest run set for the views, if any."""
+        found = dict(self.con.execute("SELECT name, value FROM dedup_settings").fetchall())
+        if "threshold" not in found or "boilerplate_min_docs" not in found:
+            return None
+        return float(found["threshold"]), int(found["boilerplate_min_docs"])
+
+
+def _response(row: Sequence[Any]) -> ArchivedResponse:
+    """An ArchivedResponse from a row of `_COLUMNS`, body decompressed."""
+    url, final_url, fetched_at, status, headers, ctype, charset, body_zlib, sha = row
+    return ArchivedResponse(
+        url=url, final_url=final_url, fetched_at=fetched_at, status_code=status,
+        headers=tuple((h["name"], h["value"]) for h in headers or ()),
+        content_type=ctype, charset=charset, body=zlib.decompress(body_zlib), body_sha256=sha,
+    )
