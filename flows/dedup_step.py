@@ -60,19 +60,34 @@ def sign_and_verify(
     One transaction, so a run killed in between never leaves signatures whose pairs were
     not verified (the next run would not sign those documents again).
     """
+    batch = signature_batch(dstore.rows_to_sign(doc_ids), params)
+    return save_and_verify(dstore, batch, params, now)
+
+
+def save_and_verify(
+    dstore: DedupStore, batch: SignatureBatch, params: MinHashParams, now: datetime
+) -> tuple[int, int, int]:
+    """Store computed signatures and verify their pairs in one transaction (see above)."""
     with dstore.transaction():
-        signed = sign_batch(dstore, dstore.rows_to_sign(doc_ids), params, now)
-        candidates, pairs = verify_new(dstore, signed, params, now)
-    return len(signed), candidates, pairs
+        dstore.save_signatures(batch, now)
+        candidates, pairs = verify_new(dstore, batch.doc_ids, params, now)
+    return len(batch.doc_ids), candidates, pairs
 
 
 def sign_batch(
     dstore: DedupStore, rows: Sequence[tuple[int, str, str]], params: MinHashParams, now: datetime
 ) -> list[int]:
     """Compute and store signatures and band keys of (doc_id, sha256, text) rows."""
+    batch = signature_batch(rows, params)
+    dstore.save_signatures(batch, now)
+    return list(batch.doc_ids)
+
+
+def signature_batch(rows: Sequence[tuple[int, str, str]], params: MinHashParams) -> SignatureBatch:
+    """Signatures and band keys of (doc_id, sha256, text) rows: pure computation, no store."""
     sets = shingle_hash_sets([text for _, _, text in rows], params.shingle_size)
     sigs = signatures(sets, params)
-    batch = SignatureBatch(
+    return SignatureBatch(
         doc_ids=[r[0] for r in rows],
         content_sha256=[r[1] for r in rows],
         norm_content_hashes=[content_hash(r[2]) for r in rows],
@@ -84,8 +99,6 @@ def sign_batch(
         shingle_size=params.shingle_size,
         params_fingerprint=params_fingerprint(params),
     )
-    dstore.save_signatures(batch, now)
-    return list(batch.doc_ids)
 
 
 def verify_new(

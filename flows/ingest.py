@@ -7,20 +7,19 @@ passed down to thin tasks. Fetching of batch i+1 overlaps the extraction of batc
 # No `from __future__ import annotations`: the flow's pydantic parameter must resolve at
 # serve time (PrefectHQ/prefect#19447).
 import contextlib
-import time
 import uuid
 from collections import deque
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from prefect import flow, get_run_logger
-from prefect.futures import PrefectFuture
+from prefect.context import SyncClientContext
 from prefect.runtime import flow_run
 
-from extractors.content import Extraction
-from fetching.records import FetchResult
-from flows import resources
+from dedup import MinHashParams
+from flows.batches import Batches, InFlight, open_batches
 from flows.dedup_pass import run_dedup
 from flows.dedup_step import DedupConfig
 from flows.extraction import ExtractionPool
@@ -30,7 +29,7 @@ from flows.seeds import SeedDocument, SeedLimits
 from flows.settings import IngestParameters
 from flows.steps import now
 from flows.summary import RunSummary, Tally
-from flows.tasks import extract_batch, fetch_batch, read_seeds, save_batch, save_seeds, unwalked
+from flows.tasks import index_batch, read_seeds, save_batch, save_seeds, unwalked
 from flows.timing import StageClock
 from storage.database import WorkingDatabase, write_errors
 from storage.dedup_store import DedupStore
@@ -43,15 +42,22 @@ async def ingest(params: IngestParameters = IngestParameters()) -> RunSummary:  
     run_id = _run_id()
     tally = Tally()
     clock = StageClock()
-    with WorkingDatabase(Path(params.db)) as wdb, ExtractionPool(params.extract_workers) as pool:
+    # Each sync task called from this async flow would otherwise build its own Prefect API
+    # client (an SSL context: ~30 ms of CPU per call); with one for the run it costs ~3 ms.
+    with (
+        SyncClientContext.get_or_create(),
+        WorkingDatabase(Path(params.db)) as wdb,
+        ExtractionPool(params.extract_workers) as pool,
+    ):
         store = Store(wdb.con)
         resume_since = store.interrupt_stale_runs(run_id, now())
         store.start_run(run_id, params.model_dump(mode="json"), now())
+        run = _Run(params, store, DedupStore(wdb.con), run_id, tally, clock)
         try:
             with write_errors(wdb.work_path):
-                await _run(params, store, pool, run_id, tally, resume_since, clock)
+                await _run(run, pool, resume_since)
                 with clock.timed("dedup"):
-                    _dedup(params, DedupStore(wdb.con), tally)
+                    _dedup(params, run.dstore, tally)
         except BaseException as exc:
             with contextlib.suppress(Exception):
                 store.finish_run(run_id, "failed", tally.counts, now(), error=repr(exc)[:2000])
@@ -69,75 +75,73 @@ async def ingest(params: IngestParameters = IngestParameters()) -> RunSummary:  
     )
 
 
-async def _run(
-    params: IngestParameters,
-    store: Store,
-    pool: ExtractionPool,
-    run_id: str,
-    tally: Tally,
-    resume_since: datetime | None,
-    clock: StageClock,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every step of one run writes to or reads from."""
+
+    params: IngestParameters
+    store: Store
+    dstore: DedupStore
+    run_id: str
+    tally: Tally
+    clock: StageClock
+
+
+async def _run(run: _Run, pool: ExtractionPool, resume_since: datetime | None) -> None:
     logger = get_run_logger()
+    params, store, clock = run.params, run.store, run.clock
     limits = SeedLimits(params.max_seed_bytes, params.max_urls_per_seed)
     with clock.timed("seeds"):
         seeds = read_seeds(params.seeds, limits)
         checkpoint("seeds-read")
-        tally.add(save_seeds(store, seeds))
+        run.tally.add(save_seeds(store, seeds))
         checkpoint("seeds-stored")
-        urls = _due_urls(store, _cited_urls(seeds), params, tally, resume_since)
+        urls = _due_urls(store, _cited_urls(seeds), params, run.tally, resume_since)
     logger.info("%d seeds, %d URLs to fetch", len(seeds), len(urls))
-    config = params.fetch_config()
     with RunProgress(logger) as progress:
         progress.start("fetch", len(urls))
         progress.start("extract", len(urls))
-        async with resources.open_fetcher(config) as fetcher:
-            pending: deque[tuple[list[FetchResult], PrefectFuture[list[Extraction]]]] = deque()
+
+        def fetched(n: int) -> None:
+            checkpoint("batch-fetched")
+            progress.advance("fetch", n)
+
+        async with open_batches(params, pool, clock, fetched) as batches:
+            pending: deque[InFlight] = deque()
             for batch in _chunks(urls, params.batch_size):
-                with clock.timed("fetch"):
-                    results = await fetch_batch(fetcher, unwalked(store.fetch_requests(batch)))
-                checkpoint("batch-fetched")
-                progress.advance("fetch", len(results))
-                # Submit before storing the previous batch, so the pool always has a batch
-                # queued and never idles while this process stores.
-                pending.append((results, _timed_submit(pool, results, clock)))
+                pending.append(await batches.start(store.fetch_requests(batch)))
+                # Store a batch only once the next one is started, so extraction always
+                # has a batch queued and never idles while this process stores.
                 if len(pending) > 1:
-                    _store(store, run_id, *pending.popleft(), tally, progress, clock)
+                    _store(run, batches, pending.popleft(), progress)
             while pending:
-                _store(store, run_id, *pending.popleft(), tally, progress, clock)
+                _store(run, batches, pending.popleft(), progress)
     checkpoint("fetch-done")
 
 
-def _dedup(params: IngestParameters, dstore: DedupStore, tally: Tally) -> None:
-    """Sign new or changed documents, verify their pairs, rebuild clusters, find repeats."""
-    config = DedupConfig(params.dedup_threshold, params.boilerplate_min_docs, params.dedup_batch)
-    run_dedup(dstore, config, tally)
-
-
-def _store(
-    store: Store,
-    run_id: str,
-    results: list[FetchResult],
-    future: PrefectFuture[list[Extraction]],
-    tally: Tally,
-    progress: RunProgress,
-    clock: StageClock,
-) -> None:
-    extractions = future.result()
-    with clock.timed("store"):
-        tally.add(save_batch(store, run_id, unwalked(results), unwalked(extractions)))
+def _store(run: _Run, batches: Batches, batch: InFlight, progress: RunProgress) -> None:
+    """Store a batch once extracted, then sign its new or changed documents."""
+    results, extractions = batch.wait()
+    with run.clock.timed("store"):
+        report = save_batch(run.store, run.run_id, unwalked(results), unwalked(extractions))
+        run.tally.add(report)
     checkpoint("batch-stored")
     progress.advance("extract", len(results))
+    # Signing here, not all at the end, overlaps it with the extraction of later batches.
+    minhash = MinHashParams()
+    changed = list(report.changed)
+    with run.clock.timed("dedup"):
+        for start in range(0, len(changed), run.params.dedup_batch):
+            rows = run.dstore.rows_to_sign(changed[start : start + run.params.dedup_batch])
+            signed = batches.sign(rows, minhash)
+            run.tally.add(index_batch(run.dstore, unwalked(signed), minhash))
+            checkpoint("dedup-batch")
 
 
-def _timed_submit(
-    pool: ExtractionPool, results: list[FetchResult], clock: StageClock
-) -> PrefectFuture[list[Extraction]]:
-    """Submit a batch's extraction; its wall time (submit to done) counts as 'extract'."""
-    start = time.perf_counter()
-    future = extract_batch.submit(pool, unwalked(results))
-    future.add_done_callback(lambda _: clock.span("extract", start, time.perf_counter()))
-    return future
+def _dedup(params: IngestParameters, dstore: DedupStore, tally: Tally) -> None:
+    """Sign what is left (seeds, earlier runs' leftovers), rebuild clusters, find repeats."""
+    config = DedupConfig(params.dedup_threshold, params.boilerplate_min_docs, params.dedup_batch)
+    run_dedup(dstore, config, tally)
 
 
 def _cited_urls(seeds: Sequence[SeedDocument]) -> list[str]:

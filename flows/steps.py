@@ -23,6 +23,8 @@ class BatchReport:
     """What storing one batch did, counted by (stage, reason)."""
 
     counts: tuple[tuple[str, str, int], ...]
+    # Documents whose text the batch changed: the ones to sign for dedup.
+    changed: tuple[int, ...] = ()
 
 
 def now() -> datetime:
@@ -99,7 +101,8 @@ def store_fetch_batch(
         store.link_urls(links)
     for flag in changed:
         counts["documents", "page_changed" if flag else "page_unchanged"] += 1
-    return _report(counts)
+    fresh = dict.fromkeys(doc.doc_id for doc, flag in zip(docs, changed, strict=True) if flag)
+    return BatchReport(_report(counts).counts, tuple(fresh))
 
 
 def extraction_reason(extraction: Extraction) -> str:
