@@ -137,18 +137,11 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
         )
 
 
-# Idle connections kept for reuse. Politeness spaces requests to one host by seconds
-# while the run moves over many hosts, so a pool of `concurrency` idle connections was
-# always full of other hosts' and every request opened a new one (TCP and TLS each time).
-# The scheduler, not the pool, bounds requests in flight.
-_IDLE_CONNECTIONS = 256
-
-
 def _limits(config: FetchConfig) -> httpx.Limits:
-    """Pool limits: `concurrency` busy connections plus idle ones kept per host for reuse."""
+    """Pool limits matching the global concurrency."""
     return httpx.Limits(
-        max_connections=config.concurrency + _IDLE_CONNECTIONS,
-        max_keepalive_connections=_IDLE_CONNECTIONS,
+        max_connections=config.concurrency,
+        max_keepalive_connections=config.concurrency,
         keepalive_expiry=30.0,
     )
 

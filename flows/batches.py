@@ -9,6 +9,7 @@ too, and so do signature batches. Inputs and results are picklable records. Stor
 stays in the flow's process in both cases: one process writes DuckDB.
 """
 
+import asyncio
 import contextlib
 import time
 import zlib
@@ -40,9 +41,9 @@ Rows = Sequence[tuple[int, str, str]]
 
 
 class InFlight(Protocol):
-    """A batch on its way: fetched or being fetched, being extracted."""
+    """A batch on its way: being fetched, then extracted."""
 
-    def wait(self) -> tuple[list[FetchResult], list[Extraction]]:
+    async def wait(self) -> tuple[list[FetchResult], list[Extraction]]:
         """The batch's fetch results and the extractions of its ok results, in order."""
         ...
 
@@ -50,8 +51,8 @@ class InFlight(Protocol):
 class Batches(Protocol):
     """Starts batches and signs documents, wherever they run."""
 
-    async def start(self, requests: list[FetchRequest]) -> InFlight:
-        """Start fetching and extracting a batch."""
+    def start(self, requests: list[FetchRequest]) -> InFlight:
+        """Start fetching and extracting a batch; it proceeds while the caller awaits others."""
         ...
 
     def sign(self, rows: Rows, params: MinHashParams) -> SignatureBatch:
@@ -61,11 +62,17 @@ class Batches(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class _LocalInFlight:
-    results: list[FetchResult]
-    future: PrefectFuture[list[Extraction]]
+    fetching: "asyncio.Task[tuple[list[FetchResult], PrefectFuture[list[Extraction]]]]"
 
-    def wait(self) -> tuple[list[FetchResult], list[Extraction]]:
-        return self.results, self.future.result()
+    async def wait(self) -> tuple[list[FetchResult], list[Extraction]]:
+        results, extracting = await self.fetching
+        await _done(extracting)
+        return results, extracting.result()
+
+
+async def _done(future: PrefectFuture[Any]) -> None:
+    """Wait for a task run without blocking the event loop (fetches go on meanwhile)."""
+    await asyncio.to_thread(future.wait)
 
 
 class LocalBatches:
@@ -75,15 +82,21 @@ class LocalBatches:
                  on_fetched: Callable[[int], None]) -> None:
         self._fetcher, self._pool, self._clock, self._on_fetched = fetcher, pool, clock, on_fetched
 
-    async def start(self, requests: list[FetchRequest]) -> InFlight:
-        """Fetch the batch (politely, across batches), then submit its extraction."""
+    def start(self, requests: list[FetchRequest]) -> InFlight:
+        """Fetch the batch in the background (politely, across batches), then extract it."""
+        return _LocalInFlight(asyncio.ensure_future(self._fetch_then_extract(requests)))
+
+    async def _fetch_then_extract(
+        self, requests: list[FetchRequest]
+    ) -> tuple[list[FetchResult], PrefectFuture[list[Extraction]]]:
         with self._clock.timed("fetch"):
             results = await fetch_batch(self._fetcher, unwalked(requests))
         self._on_fetched(len(results))
+        # Submitted as soon as fetched, so the pool is fed whatever the flow is waiting on.
         start = time.perf_counter()
         future = extract_batch.submit(self._pool, unwalked(results))
         future.add_done_callback(lambda _: self._clock.span("extract", start, time.perf_counter()))
-        return _LocalInFlight(results, future)
+        return results, future
 
     def sign(self, rows: Rows, params: MinHashParams) -> SignatureBatch:
         """Sign here: a batch of 200 documents takes tens of milliseconds."""
@@ -104,11 +117,13 @@ class _DaskInFlight:
     started: float
     on_fetched: Callable[[int], None]
 
-    def wait(self) -> tuple[list[FetchResult], list[Extraction]]:
+    async def wait(self) -> tuple[list[FetchResult], list[Extraction]]:
         by_url: dict[str, tuple[FetchResult, Extraction | None]] = {}
         for part in self.parts:
+            await _done(part.fetched)
             results = part.fetched.result()
             self.clock.span("fetch", self.started, time.perf_counter())
+            await _done(part.extracted)
             pending = iter(part.extracted.result())
             by_url.update((r.url, (r, next(pending) if r.ok else None)) for r in results)
         self.clock.span("extract", self.started, time.perf_counter())
@@ -125,7 +140,7 @@ class DaskBatches:
         self._runner, self._config, self._clock, self._on_fetched = runner, config, clock, on_fetched
         self._parts = max(1, sum(runner.client.nthreads().values()))
 
-    async def start(self, requests: list[FetchRequest]) -> InFlight:
+    def start(self, requests: list[FetchRequest]) -> InFlight:
         """Submit one fetch task and one extraction task per part; nothing waits here."""
         started = time.perf_counter()
         parts = []

@@ -75,6 +75,10 @@ async def ingest(params: IngestParameters = IngestParameters()) -> RunSummary:  
     )
 
 
+# Batches started ahead of the one being stored (memory holds _AHEAD + 1 batches of pages).
+_AHEAD = 2
+
+
 @dataclass(frozen=True, slots=True)
 class _Run:
     """What every step of one run writes to or reads from."""
@@ -109,19 +113,20 @@ async def _run(run: _Run, pool: ExtractionPool, resume_since: datetime | None) -
         async with open_batches(params, pool, clock, fetched) as batches:
             pending: deque[InFlight] = deque()
             for batch in _chunks(urls, params.batch_size):
-                pending.append(await batches.start(store.fetch_requests(batch)))
-                # Store a batch only once the next one is started, so extraction always
-                # has a batch queued and never idles while this process stores.
-                if len(pending) > 1:
-                    _store(run, batches, pending.popleft(), progress)
+                pending.append(batches.start(store.fetch_requests(batch)))
+                # Up to _AHEAD batches fetch and extract while the oldest is awaited and
+                # stored: the pool always has one queued, and one batch's politeness
+                # waits overlap the next one's fetches.
+                if len(pending) > _AHEAD:
+                    await _store(run, batches, pending.popleft(), progress)
             while pending:
-                _store(run, batches, pending.popleft(), progress)
+                await _store(run, batches, pending.popleft(), progress)
     checkpoint("fetch-done")
 
 
-def _store(run: _Run, batches: Batches, batch: InFlight, progress: RunProgress) -> None:
+async def _store(run: _Run, batches: Batches, batch: InFlight, progress: RunProgress) -> None:
     """Store a batch once extracted, then sign its new or changed documents."""
-    results, extractions = batch.wait()
+    results, extractions = await batch.wait()
     with run.clock.timed("store"):
         report = save_batch(run.store, run.run_id, unwalked(results), unwalked(extractions))
         run.tally.add(report)
