@@ -175,9 +175,9 @@ def split_by_host(requests: Sequence[FetchRequest], parts: int) -> list[list[Fet
 @contextlib.asynccontextmanager
 async def open_batches(
     params: IngestParameters, pool: ExtractionPool, clock: StageClock,
-    on_fetched: Callable[[int], None],
+    on_fetched: Callable[[int], None], pages: int,
 ) -> AsyncIterator[Batches]:
-    """The run's batch executor, chosen by `params.task_runner`."""
+    """The run's batch executor for about `pages` URLs, chosen by `params.task_runner`."""
     config = params.fetch_config()
     if params.task_runner == "dask":
         from prefect_dask.task_runners import DaskTaskRunner  # imports dask: only when asked
@@ -185,5 +185,6 @@ async def open_batches(
         with DaskTaskRunner(address=params.dask_address) as runner:
             yield DaskBatches(runner, config, clock, on_fetched)
         return
+    pool.warm(pages)
     async with resources.open_fetcher(config) as fetcher:
         yield LocalBatches(fetcher, pool, clock, on_fetched)

@@ -22,6 +22,7 @@ from dedup import (
     verify,
 )
 from dedup.lsh import params_fingerprint
+from flows.shingle_cache import ShingleCache
 from storage.dedup_store import DedupStore, PairRow, SignatureBatch
 
 # Pairs are stored from this similarity up, so the threshold of the views can be raised
@@ -65,12 +66,13 @@ def sign_and_verify(
 
 
 def save_and_verify(
-    dstore: DedupStore, batch: SignatureBatch, params: MinHashParams, now: datetime
+    dstore: DedupStore, batch: SignatureBatch, params: MinHashParams, now: datetime,
+    cache: ShingleCache | None = None,
 ) -> tuple[int, int, int]:
     """Store computed signatures and verify their pairs in one transaction (see above)."""
     with dstore.transaction():
         dstore.save_signatures(batch, now)
-        candidates, pairs = verify_new(dstore, batch.doc_ids, params, now)
+        candidates, pairs = verify_new(dstore, batch.doc_ids, params, now, cache)
     return len(batch.doc_ids), candidates, pairs
 
 
@@ -102,14 +104,26 @@ def signature_batch(rows: Sequence[tuple[int, str, str]], params: MinHashParams)
 
 
 def verify_new(
-    dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams, now: datetime
+    dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams, now: datetime,
+    cache: ShingleCache | None = None,
 ) -> tuple[int, int]:
-    """Verify the candidates and exact duplicates of `doc_ids`; return (candidates, pairs)."""
+    """Verify the candidates and exact duplicates of `doc_ids`; return (candidates, pairs).
+
+    `cache` holds shingle sets of documents verified before (not of `doc_ids`, whose
+    text is new): only the sets it lacks are computed from the stored texts.
+    """
     candidates = dstore.candidate_pairs(doc_ids)
     exact = set(dstore.exact_pairs(doc_ids))
     involved = sorted({d for pair in (*candidates, *exact) for d in pair})
-    texts = dstore.texts(involved)
+    if cache is not None:
+        cache.discard(doc_ids)
+    known = {d: s for d in involved if cache is not None and (s := cache.get(d)) is not None}
+    texts = dstore.texts([d for d in involved if d not in known])
     sets = dict(zip(texts, shingle_hash_sets(list(texts.values()), params.shingle_size), strict=True))
+    if cache is not None:
+        for doc_id, shingles in sets.items():
+            cache.put(doc_id, shingles)
+    sets.update(known)
     verified = {(p.doc_a, p.doc_b): p.jaccard for p in verify(candidates, sets, PAIR_FLOOR)}
     for pair in exact:
         verified[pair] = 1.0

@@ -36,6 +36,14 @@ class ExtractionPool:
             reason = f"extract_error: worker process died ({exc})"
             return [Extraction(None, reason) for _ in pages]
 
+    def warm(self, pages: int) -> None:
+        """Start the workers now if `pages` will need them, without waiting: they import
+        trafilatura (about a second) while the run fetches its first batch."""
+        if self.workers > 1 and pages >= _MIN_PARALLEL:
+            executor = self._executor()
+            for _ in range(self.workers):
+                executor.submit(_ready)
+
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn, not fork: the flow process runs threads (Prefect, httpx), and forking a
@@ -55,3 +63,7 @@ class ExtractionPool:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _ready() -> None:
+    """Nothing: importing this module in a worker (extractors.content, trafilatura) is the work."""

@@ -10,7 +10,7 @@ import contextlib
 import uuid
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from flows.faults import checkpoint
 from flows.progress import RunProgress
 from flows.seeds import SeedDocument, SeedLimits
 from flows.settings import IngestParameters
+from flows.shingle_cache import ShingleCache
 from flows.steps import now
 from flows.summary import RunSummary, Tally
 from flows.tasks import index_batch, read_seeds, save_batch, save_seeds, unwalked
@@ -89,6 +90,7 @@ class _Run:
     run_id: str
     tally: Tally
     clock: StageClock
+    shingles: ShingleCache = field(default_factory=ShingleCache)
 
 
 async def _run(run: _Run, pool: ExtractionPool, resume_since: datetime | None) -> None:
@@ -110,7 +112,7 @@ async def _run(run: _Run, pool: ExtractionPool, resume_since: datetime | None) -
             checkpoint("batch-fetched")
             progress.advance("fetch", n)
 
-        async with open_batches(params, pool, clock, fetched) as batches:
+        async with open_batches(params, pool, clock, fetched, len(urls)) as batches:
             pending: deque[InFlight] = deque()
             for batch in _chunks(urls, params.batch_size):
                 pending.append(batches.start(store.fetch_requests(batch)))
@@ -139,7 +141,7 @@ async def _store(run: _Run, batches: Batches, batch: InFlight, progress: RunProg
         for start in range(0, len(changed), run.params.dedup_batch):
             rows = run.dstore.rows_to_sign(changed[start : start + run.params.dedup_batch])
             signed = batches.sign(rows, minhash)
-            run.tally.add(index_batch(run.dstore, unwalked(signed), minhash))
+            run.tally.add(index_batch(run.dstore, unwalked(signed), minhash, unwalked(run.shingles)))
             checkpoint("dedup-batch")
 
 

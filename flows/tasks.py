@@ -26,6 +26,7 @@ from flows.dedup_step import (
 )
 from flows.extraction import ExtractionPool
 from flows.seeds import SeedDocument, SeedLimits, discover, read_seed, skipped
+from flows.shingle_cache import ShingleCache
 from flows.steps import BatchReport, now, pages_to_extract, store_fetch_batch, store_seeds
 from storage.dedup_store import DedupStore, SignatureBatch
 from storage.store import Store
@@ -90,9 +91,11 @@ def sign_rows(rows: Sequence[tuple[int, str, str]], params: MinHashParams) -> Si
 
 
 @task(name="index-batch", cache_policy=NO_CACHE)
-def index_batch(dstore: DedupStore, batch: SignatureBatch, params: MinHashParams) -> BatchReport:
+def index_batch(
+    dstore: DedupStore, batch: SignatureBatch, params: MinHashParams, cache: ShingleCache
+) -> BatchReport:
     """Store a batch's signatures and verify their candidate pairs, in one transaction."""
-    signed, candidates, pairs = save_and_verify(dstore, batch, params, now())
+    signed, candidates, pairs = save_and_verify(dstore, batch, params, now(), cache)
     return _dedup_report(signed, candidates, pairs)
 
 
