@@ -2,6 +2,8 @@
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -49,7 +51,9 @@ class ExtractionPool:
             # spawn, not fork: the flow process runs threads (Prefect, httpx), and forking a
             # threaded process can deadlock the child.
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
+            )
         return self._pool
 
     def close(self) -> None:
@@ -67,3 +71,18 @@ class ExtractionPool:
 
 def _ready() -> None:
     """Nothing: importing this module in a worker (extractors.content, trafilatura) is the work."""
+
+
+def _exit_with(parent: int) -> None:
+    """In a worker: exit when the flow process is gone (killed), instead of lingering.
+
+    Each worker holds both ends of the task queue's pipe, so a killed parent never
+    closes it and idle workers would wait on it forever, with the run's memory.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="recite-parent-watch", daemon=True).start()
