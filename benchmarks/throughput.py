@@ -167,7 +167,7 @@ def serve(corpus: Path) -> None:
                 }
                 status, extra, body = respond(target, headers)
                 top = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", *extra, "", ""]
-                writer.write("\r\n".join(top).encode("latin-1") + body)
+                writer.writelines(["\r\n".join(top).encode("latin-1"), body])
                 await writer.drain()
                 if headers.get("connection", "").lower() == "close":
                     break

@@ -20,13 +20,11 @@ from fetching.records import FetchRequest, FetchResult
 from flows.dedup_step import (
     index_passages,
     rebuild_clusters,
-    save_and_verify,
     sign_and_verify,
     signature_batch,
 )
 from flows.extraction import ExtractionPool
 from flows.seeds import SeedDocument, SeedLimits, discover, read_seed, skipped
-from flows.shingle_cache import ShingleCache
 from flows.steps import BatchReport, now, pages_to_extract, store_fetch_batch, store_seeds
 from storage.dedup_store import DedupStore, SignatureBatch
 from storage.store import Store
@@ -90,15 +88,6 @@ def sign_rows(rows: Sequence[tuple[int, str, str]], params: MinHashParams) -> Si
     return signature_batch(rows, params)
 
 
-@task(name="index-batch", cache_policy=NO_CACHE)
-def index_batch(
-    dstore: DedupStore, batch: SignatureBatch, params: MinHashParams, cache: ShingleCache
-) -> BatchReport:
-    """Store a batch's signatures and verify their candidate pairs, in one transaction."""
-    signed, candidates, pairs = save_and_verify(dstore, batch, params, now(), cache)
-    return _dedup_report(signed, candidates, pairs)
-
-
 @task(name="extract-batch", cache_policy=NO_CACHE)
 def extract_batch(pool: ExtractionPool, results: Sequence[FetchResult]) -> list[Extraction]:
     """Extract main text and metadata of the batch's pages across processes."""
@@ -117,7 +106,7 @@ def save_batch(
 def dedup_batch(dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams) -> BatchReport:
     """Sign a batch of new or changed documents and verify their candidate pairs."""
     signed, candidates, pairs = sign_and_verify(dstore, doc_ids, params, now())
-    return _dedup_report(signed, candidates, pairs)
+    return dedup_report(signed, candidates, pairs)
 
 
 @task(name="dedup-clusters", cache_policy=NO_CACHE)
@@ -134,6 +123,7 @@ def dedup_passages(dstore: DedupStore) -> BatchReport:
     return BatchReport((("passages", "indexed", indexed), ("passages", "near_repeat_pairs", pairs)))
 
 
-def _dedup_report(signed: int, candidates: int, pairs: int) -> BatchReport:
+def dedup_report(signed: int, candidates: int, pairs: int) -> BatchReport:
+    """The counts of signing and verifying a batch."""
     return BatchReport((("dedup", "signed", signed), ("dedup", "candidates", candidates),
                         ("dedup", "pairs_verified", pairs)))
