@@ -36,6 +36,7 @@ from dedup.passages import (
     counts_for_repeats,
     near_repeated_passages,
     passage_hash,
+    passage_key,
     repeated_passages,
 )
 from dedup.shingles import shingle_hash, shingle_hash_sets, shingle_hashes, shingles
@@ -69,6 +70,7 @@ __all__ = [
     "near_repeated_passages",
     "normalize",
     "passage_hash",
+    "passage_key",
     "repeated_passages",
     "shingle_hash",
     "shingle_hash_sets",

@@ -261,10 +261,14 @@ def normalize(text: str) -> str:
 
 def tokenized_text(text: str) -> str:
     """Return `normalize(text)` with characters of no-space scripts separated by single spaces."""
-    t = normalize(text)
-    if t.isascii():
-        return t
-    return " ".join(_NO_SPACE_RE.sub(r" \1 ", t).split())
+    return tokenized_normalized(normalize(text))
+
+
+def tokenized_normalized(normalized: str) -> str:
+    """Return `tokenized_text` of a text from its `normalize`d form (no second normalization)."""
+    if normalized.isascii():
+        return normalized
+    return " ".join(_NO_SPACE_RE.sub(r" \1 ", normalized).split())
 
 
 def tokenize(text: str) -> list[str]:

@@ -39,7 +39,7 @@ import numpy as np
 from dedup.hashing import text_hash
 from dedup.lsh import band_keys, candidate_pairs
 from dedup.minhash import MinHashParams, signatures
-from dedup.normalize import normalize, tokenize
+from dedup.normalize import normalize, tokenize, tokenized_normalized
 from dedup.shingles import shingle_hash_sets
 from dedup.verify import verify
 
@@ -93,6 +93,14 @@ def passage_hash(text: str) -> int:
 def counts_for_repeats(text: str, min_tokens: int = MIN_PASSAGE_TOKENS) -> bool:
     """Return whether a passage is long enough (>= min_tokens tokens) for repeat detection."""
     return len(tokenize(text)) >= max(min_tokens, 1)
+
+
+def passage_key(text: str, min_tokens: int = MIN_PASSAGE_TOKENS) -> tuple[int, bool]:
+    """Return (`passage_hash`, `counts_for_repeats`) of a passage, normalizing it once."""
+    normalized = normalize(text)
+    tokens = tokenized_normalized(normalized)
+    count = tokens.count(" ") + 1 if tokens else 0
+    return text_hash(normalized), count >= max(min_tokens, 1)
 
 
 def repeated_passages(

@@ -22,6 +22,7 @@ from dedup import (
     verify,
 )
 from dedup.lsh import params_fingerprint
+from flows.shingle_cache import ShingleCache
 from storage.dedup_store import DedupStore, PairRow, SignatureBatch
 
 # Pairs are stored from this similarity up, so the threshold of the views can be raised
@@ -60,19 +61,35 @@ def sign_and_verify(
     One transaction, so a run killed in between never leaves signatures whose pairs were
     not verified (the next run would not sign those documents again).
     """
+    batch = signature_batch(dstore.rows_to_sign(doc_ids), params)
+    return save_and_verify(dstore, batch, params, now)
+
+
+def save_and_verify(
+    dstore: DedupStore, batch: SignatureBatch, params: MinHashParams, now: datetime,
+    cache: ShingleCache | None = None,
+) -> tuple[int, int, int]:
+    """Store computed signatures and verify their pairs in one transaction (see above)."""
     with dstore.transaction():
-        signed = sign_batch(dstore, dstore.rows_to_sign(doc_ids), params, now)
-        candidates, pairs = verify_new(dstore, signed, params, now)
-    return len(signed), candidates, pairs
+        dstore.save_signatures(batch, now)
+        candidates, pairs = verify_new(dstore, batch.doc_ids, params, now, cache)
+    return len(batch.doc_ids), candidates, pairs
 
 
 def sign_batch(
     dstore: DedupStore, rows: Sequence[tuple[int, str, str]], params: MinHashParams, now: datetime
 ) -> list[int]:
     """Compute and store signatures and band keys of (doc_id, sha256, text) rows."""
+    batch = signature_batch(rows, params)
+    dstore.save_signatures(batch, now)
+    return list(batch.doc_ids)
+
+
+def signature_batch(rows: Sequence[tuple[int, str, str]], params: MinHashParams) -> SignatureBatch:
+    """Signatures and band keys of (doc_id, sha256, text) rows: pure computation, no store."""
     sets = shingle_hash_sets([text for _, _, text in rows], params.shingle_size)
     sigs = signatures(sets, params)
-    batch = SignatureBatch(
+    return SignatureBatch(
         doc_ids=[r[0] for r in rows],
         content_sha256=[r[1] for r in rows],
         norm_content_hashes=[content_hash(r[2]) for r in rows],
@@ -84,19 +101,29 @@ def sign_batch(
         shingle_size=params.shingle_size,
         params_fingerprint=params_fingerprint(params),
     )
-    dstore.save_signatures(batch, now)
-    return list(batch.doc_ids)
 
 
 def verify_new(
-    dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams, now: datetime
+    dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams, now: datetime,
+    cache: ShingleCache | None = None,
 ) -> tuple[int, int]:
-    """Verify the candidates and exact duplicates of `doc_ids`; return (candidates, pairs)."""
+    """Verify the candidates and exact duplicates of `doc_ids`; return (candidates, pairs).
+
+    `cache` holds shingle sets of documents verified before (not of `doc_ids`, whose
+    text is new): only the sets it lacks are computed from the stored texts.
+    """
     candidates = dstore.candidate_pairs(doc_ids)
     exact = set(dstore.exact_pairs(doc_ids))
     involved = sorted({d for pair in (*candidates, *exact) for d in pair})
-    texts = dstore.texts(involved)
+    if cache is not None:
+        cache.discard(doc_ids)
+    known = {d: s for d in involved if cache is not None and (s := cache.get(d)) is not None}
+    texts = dstore.texts([d for d in involved if d not in known])
     sets = dict(zip(texts, shingle_hash_sets(list(texts.values()), params.shingle_size), strict=True))
+    if cache is not None:
+        for doc_id, shingles in sets.items():
+            cache.put(doc_id, shingles)
+    sets.update(known)
     verified = {(p.doc_a, p.doc_b): p.jaccard for p in verify(candidates, sets, PAIR_FLOOR)}
     for pair in exact:
         verified[pair] = 1.0

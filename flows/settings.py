@@ -89,6 +89,17 @@ class IngestParameters(BaseModel):
     dedup_batch: int = Field(
         2000, ge=1, le=100_000, description="Documents signed and compared per dedup task run."
     )
+    task_runner: str = Field(
+        "default", pattern="^(default|dask)$",
+        description="Where fetch, extract and signature batches run: 'default' (this process "
+        "and a local process pool) or 'dask' (a Dask cluster, through prefect-dask). Storage "
+        "always stays in the flow's process.",
+    )
+    dask_address: str | None = Field(
+        None,
+        description="Scheduler of the Dask cluster for --task-runner dask (tcp://HOST:PORT); "
+        "empty: a temporary local cluster.",
+    )
 
     @field_validator("seeds", mode="before")
     @classmethod

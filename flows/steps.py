@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from dedup import counts_for_repeats, passage_hash
+from dedup import passage_key
 from extractors.content import EXTRACTOR, EXTRACTOR_VERSION, Extraction
 from extractors.passages import split_passages
 from extractors.records import Passage
@@ -24,6 +24,8 @@ class BatchReport:
     """What storing one batch did, counted by (stage, reason)."""
 
     counts: tuple[tuple[str, str, int], ...]
+    # Documents whose text the batch changed: the ones to sign for dedup.
+    changed: tuple[int, ...] = ()
 
 
 def now() -> datetime:
@@ -56,7 +58,7 @@ def store_seeds(store: Store, seeds: Sequence[SeedDocument]) -> BatchReport:
 
 def passage_keys(passages: Sequence[Passage]) -> list[tuple[int, bool]]:
     """Each passage's normalized hash and whether it is long enough to count as a repeat."""
-    return [(passage_hash(p.text), counts_for_repeats(p.text)) for p in passages]
+    return [passage_key(p.text) for p in passages]
 
 
 def _seed_reason(seed: SeedDocument) -> str:
@@ -79,19 +81,29 @@ def store_fetch_batch(
     counts: Counter[tuple[str, str]] = Counter()
     pending = iter(extractions)
     at = now()
+    docs: list[DocumentRow] = []
+    links: list[tuple[str, int | None, str | None]] = []
+    for result in results:
+        counts["fetch", str(result.outcome)] += 1
+        if not result.ok:
+            continue
+        extraction = next(pending)
+        counts["extract", extraction_reason(extraction)] += 1
+        doc = page_row(result.final_url or result.url, extraction, at)
+        links.append((result.url, *((doc.doc_id, doc.canonical_url) if doc else (None, None))))
+        if doc is not None:
+            docs.append(doc)
+    passages = [split_passages(doc.text) for doc in docs]
+    # One statement per table for the whole batch (storage/bulk.py), in one transaction;
+    # the same rows as storing each result with `store_page`, in order.
     with store.transaction():
-        for result in results:
-            store.save_fetch(run_id, result)
-            counts["fetch", str(result.outcome)] += 1
-            if not result.ok:
-                continue
-            extraction = next(pending)
-            counts["extract", extraction_reason(extraction)] += 1
-            doc = page_row(result.final_url or result.url, extraction, at)
-            changed = store_page(store, [result.url], doc)
-            if changed is not None:
-                counts["documents", "page_changed" if changed else "page_unchanged"] += 1
-    return _report(counts)
+        store.save_fetches(run_id, results)
+        changed = store.save_documents(docs, passages, [passage_keys(p) for p in passages])
+        store.link_urls(links)
+    for flag in changed:
+        counts["documents", "page_changed" if flag else "page_unchanged"] += 1
+    fresh = dict.fromkeys(doc.doc_id for doc, flag in zip(docs, changed, strict=True) if flag)
+    return BatchReport(_report(counts).counts, tuple(fresh))
 
 
 def extraction_reason(extraction: Extraction) -> str:

@@ -14,6 +14,8 @@ class RunSummary:
     db: str
     counts: tuple[tuple[str, str, int], ...]
     totals: tuple[tuple[str, int], ...]
+    # Wall seconds by stage (fetch, extract, store, dedup, publish, ...); stages overlap.
+    timings: tuple[tuple[str, float], ...] = ()
 
     def count(self, stage: str, reason: str | None = None) -> int:
         """Items of a stage (with a given reason, or all of them)."""
@@ -22,6 +24,10 @@ class RunSummary:
     def total(self, table: str) -> int:
         """Rows of a table after the run."""
         return dict(self.totals).get(table, 0)
+
+    def seconds(self, stage: str) -> float:
+        """Wall seconds the run spent in a stage (0.0 if it had none)."""
+        return dict(self.timings).get(stage, 0.0)
 
 
 class Tally:

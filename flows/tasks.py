@@ -6,20 +6,41 @@ transiently retries (reading seed files); fetch retries happen per URL inside th
 """
 
 from collections.abc import Sequence
+from typing import TypeVar, cast
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from dedup import MinHashParams
-from extractors.content import Extraction
-from fetching import Fetcher
+from extractors.content import Extraction, extract_page
+from fetching import Fetcher, make_client
+from fetching.config import FetchConfig
 from fetching.records import FetchRequest, FetchResult
-from flows.dedup_step import index_passages, rebuild_clusters, sign_and_verify
+from flows.dedup_step import (
+    index_passages,
+    rebuild_clusters,
+    sign_and_verify,
+    signature_batch,
+)
 from flows.extraction import ExtractionPool
 from flows.seeds import SeedDocument, SeedLimits, discover, read_seed, skipped
 from flows.steps import BatchReport, now, pages_to_extract, store_fetch_batch, store_seeds
-from storage.dedup_store import DedupStore
+from storage.dedup_store import DedupStore, SignatureBatch
 from storage.store import Store
+
+T = TypeVar("T")
+
+
+def unwalked(value: T) -> T:
+    """`value` as a task argument Prefect passes through without walking it.
+
+    Prefect visits every element and dataclass field of a task's arguments (to find
+    futures and record inputs); for a batch of 200 fetch results with their headers
+    that is tens of thousands of objects per call. `quote` skips it; the task still
+    receives `value` itself.
+    """
+    return cast(T, quote(value))
 
 
 @task(name="read-seeds", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
@@ -43,6 +64,30 @@ async def fetch_batch(fetcher: Fetcher, requests: Sequence[FetchRequest]) -> lis
     return await fetcher.fetch_many(requests)
 
 
+@task(name="fetch-batch", cache_policy=NO_CACHE)
+async def fetch_batch_alone(
+    config: FetchConfig, requests: Sequence[FetchRequest]
+) -> list[FetchResult]:
+    """Fetch a batch with an HTTP client of its own (a client is bound to one event loop).
+
+    For a Dask worker: politeness and robots.txt hold within the batch, not across batches.
+    """
+    async with make_client(config) as client:
+        return await Fetcher(config, client).fetch_many(requests)
+
+
+@task(name="extract-batch", cache_policy=NO_CACHE)
+def extract_here(results: Sequence[FetchResult]) -> list[Extraction]:
+    """Extract a batch's pages in this process (on a Dask worker, the worker is the pool)."""
+    return [extract_page(html, url) for html, url in pages_to_extract(results)]
+
+
+@task(name="sign-batch", cache_policy=NO_CACHE)
+def sign_rows(rows: Sequence[tuple[int, str, str]], params: MinHashParams) -> SignatureBatch:
+    """Signatures and band keys of (doc_id, sha256, text) rows; pure, so it runs anywhere."""
+    return signature_batch(rows, params)
+
+
 @task(name="extract-batch", cache_policy=NO_CACHE)
 def extract_batch(pool: ExtractionPool, results: Sequence[FetchResult]) -> list[Extraction]:
     """Extract main text and metadata of the batch's pages across processes."""
@@ -61,8 +106,7 @@ def save_batch(
 def dedup_batch(dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams) -> BatchReport:
     """Sign a batch of new or changed documents and verify their candidate pairs."""
     signed, candidates, pairs = sign_and_verify(dstore, doc_ids, params, now())
-    return BatchReport((("dedup", "signed", signed), ("dedup", "candidates", candidates),
-                        ("dedup", "pairs_verified", pairs)))
+    return dedup_report(signed, candidates, pairs)
 
 
 @task(name="dedup-clusters", cache_policy=NO_CACHE)
@@ -77,3 +121,9 @@ def dedup_passages(dstore: DedupStore) -> BatchReport:
     """Index new distinct passages and verify their near repeats."""
     indexed, pairs = index_passages(dstore, now())
     return BatchReport((("passages", "indexed", indexed), ("passages", "near_repeat_pairs", pairs)))
+
+
+def dedup_report(signed: int, candidates: int, pairs: int) -> BatchReport:
+    """The counts of signing and verifying a batch."""
+    return BatchReport((("dedup", "signed", signed), ("dedup", "candidates", candidates),
+                        ("dedup", "pairs_verified", pairs)))

@@ -615,5 +615,6 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = 
         except duckdb.Error:
             con.execute("ROLLBACK")
             raise
-    row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+    # fetchall, not fetchone: DuckDB 2 refuses register() while a result is unfinished.
+    (version,) = con.execute("SELECT max(version) FROM schema_migrations").fetchall()[0]
+    return int(version) if version is not None else 0

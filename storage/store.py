@@ -1,17 +1,17 @@
 """Writes of the pipeline's records into the working database, one transaction per batch."""
 
 import contextlib
-import hashlib
 import json
-import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 
 import duckdb
+import pyarrow as pa
 
 from extractors.records import Citation, Passage
-from fetching.records import FetchRequest, FetchResult, Outcome, Validators
+from fetching.records import FetchRequest, FetchResult, Validators
+from storage import bulk
 from storage.records import DocumentRow, SeedRow
 from storage.tx import transaction
 
@@ -95,60 +95,95 @@ class Store:
 
         `keys` holds each passage's (normalized hash, counts for repeats).
         """
-        row = self.con.execute(
-            "SELECT content_sha256 FROM documents WHERE doc_id = ?", [doc.doc_id]
-        ).fetchone()
-        changed = row is None or row[0] != doc.content_sha256
-        self.con.execute(
-            """
-            INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (doc_id) DO UPDATE SET
-              url = excluded.url, canonical_url = excluded.canonical_url,
-              title = excluded.title, author = excluded.author,
-              published = excluded.published, sitename = excluded.sitename,
-              hostname = excluded.hostname, language = excluded.language,
-              description = excluded.description, text = excluded.text,
-              text_chars = excluded.text_chars, content_sha256 = excluded.content_sha256,
-              extractor = excluded.extractor, extractor_version = excluded.extractor_version,
-              extracted_at = excluded.extracted_at
-            """,
-            [
-                doc.doc_id, doc.kind, doc.url, doc.canonical_url, doc.title, doc.author,
-                doc.published, doc.sitename, doc.hostname, doc.language, doc.description,
-                doc.text, len(doc.text), doc.content_sha256, doc.extractor,
-                doc.extractor_version, doc.extracted_at, doc.extracted_at,
-            ],
-        )
-        if changed:
-            self.con.execute("DELETE FROM passages WHERE doc_id = ?", [doc.doc_id])
-            rows = [
-                [doc.doc_id, p.ordinal, p.text, h, countable]
-                for p, (h, countable) in zip(passages, keys, strict=True)
-            ]
-            if rows:
-                self.con.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?)", rows)
+        return self.save_documents([doc], [passages], [keys])[0]
+
+    def save_documents(
+        self,
+        docs: Sequence[DocumentRow],
+        passages: Sequence[Sequence[Passage]],
+        keys: Sequence[Sequence[tuple[int, bool]]],
+    ) -> list[bool]:
+        """Insert or update documents and their passages; for each, whether its text changed.
+
+        The same as saving them one by one, in order: a document given twice is changed
+        the second time only if its text differs from the first.
+        """
+        if not docs:
+            return []
+        ids = list(dict.fromkeys(d.doc_id for d in docs))
+        with bulk.registered(self.con, "doc_ids", pa.table({"id": pa.array(ids, pa.int64())})):
+            known: dict[int, str | None] = dict(self.con.execute(
+                "SELECT d.doc_id, d.content_sha256 FROM documents d JOIN doc_ids i ON i.id = d.doc_id"
+            ).fetchall())
+        changed = []
+        last: dict[int, int] = {}  # doc_id -> index of its last occurrence
+        rewritten: set[int] = set()  # doc_ids whose passages are replaced
+        for index, doc in enumerate(docs):
+            sha = doc.content_sha256
+            changed.append(doc.doc_id not in known or known[doc.doc_id] != sha)
+            if changed[-1]:
+                rewritten.add(doc.doc_id)
+            known[doc.doc_id] = sha
+            last[doc.doc_id] = index
+        # Equal text splits into equal passages, so the last version's are the ones to keep.
+        final = sorted(last.values())
+        self._upsert_documents(bulk.documents_table([docs[i] for i in final]))
+        kept = [i for i in final if docs[i].doc_id in rewritten]
+        if kept:
+            self.con.execute(
+                "DELETE FROM passages WHERE doc_id IN (SELECT unnest(?))",
+                [[docs[i].doc_id for i in kept]],
+            )
+            table = bulk.passages_table(
+                [docs[i].doc_id for i in kept], [passages[i] for i in kept], [keys[i] for i in kept]
+            )
+            with bulk.registered(self.con, "new_passages", table) as t:
+                self.con.execute(
+                    "INSERT INTO passages (doc_id, ordinal, text, norm_hash, counts_for_repeats) "
+                    f"SELECT * FROM {t}"
+                )
         return changed
+
+    def _upsert_documents(self, table: pa.Table) -> None:
+        columns = ", ".join(table.column_names)
+        with bulk.registered(self.con, "new_documents", table):
+            self.con.execute(
+                f"""
+                INSERT INTO documents ({columns}) SELECT {columns} FROM new_documents
+                ON CONFLICT (doc_id) DO UPDATE SET
+                  url = excluded.url, canonical_url = excluded.canonical_url,
+                  title = excluded.title, author = excluded.author,
+                  published = excluded.published, sitename = excluded.sitename,
+                  hostname = excluded.hostname, language = excluded.language,
+                  description = excluded.description, text = excluded.text,
+                  text_chars = excluded.text_chars, content_sha256 = excluded.content_sha256,
+                  extractor = excluded.extractor, extractor_version = excluded.extractor_version,
+                  extracted_at = excluded.extracted_at
+                """
+            )
 
     def save_citations(self, doc_id: int, citations: Iterable[Citation], now: datetime) -> None:
         """Record the seed's citation edges and add their URLs to the frontier."""
-        citations = list(citations)
-        if not citations:
+        # One row per URL, the last citation winning, as saving them one by one would.
+        by_url = {c.url: c for c in citations}
+        if not by_url:
             return
-        rows = [[doc_id, c.url, c.raw, str(c.kind), now, now] for c in citations]
-        self.con.executemany(
-            """
-            INSERT INTO citations VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (doc_id, url) DO UPDATE SET last_seen = excluded.last_seen
-            """,
-            rows,
-        )
-        self.con.executemany(
-            """
-            INSERT INTO urls (url, host, first_seen, fetch_count) VALUES (?, ?, ?, 0)
-            ON CONFLICT (url) DO NOTHING
-            """,
-            [[c.url, urlsplit(c.url).hostname or "", now] for c in citations],
-        )
+        rows = [(c.url, c.raw, str(c.kind), urlsplit(c.url).hostname or "") for c in by_url.values()]
+        with bulk.registered(self.con, "new_citations", bulk.citations_table(doc_id, rows, now)):
+            self.con.execute(
+                """
+                INSERT INTO citations (doc_id, url, raw_url, kind, first_seen, last_seen)
+                SELECT doc_id, url, raw_url, kind, now, now FROM new_citations
+                ON CONFLICT (doc_id, url) DO UPDATE SET last_seen = excluded.last_seen
+                """
+            )
+            self.con.execute(
+                """
+                INSERT INTO urls (url, host, first_seen, fetch_count)
+                SELECT url, host, now, 0 FROM new_citations
+                ON CONFLICT (url) DO NOTHING
+                """
+            )
 
     # frontier and fetches ---------------------------------------------------------------
 
@@ -184,60 +219,63 @@ class Store:
         """Row counts of the main tables, for the run summary."""
         out: dict[str, int] = {}
         for table in ("seeds", "documents", "passages", "urls", "fetches"):
-            row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
-            out[table] = int(row[0]) if row else 0
+            (count,) = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]
+            out[table] = int(count)
         return out
 
     def save_fetch(self, run_id: str, result: FetchResult) -> None:
         """Record every attempt, the URL's latest state and, when ok, the raw response."""
-        last = len(result.attempts)
-        rows = [
-            [
-                run_id, result.url, a.attempt, a.started_at, a.status_code, a.final_url,
-                list(a.redirect_chain), str(a.outcome), a.error, a.bytes, a.elapsed_ms,
-                i == last,
-            ]
-            for i, a in enumerate(result.attempts, start=1)
-        ]
-        if rows:
-            self.con.executemany(
-                "INSERT INTO fetches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-            )
-        started = result.attempts[0].started_at if result.attempts else None
-        keep_validators = result.outcome in (Outcome.OK, Outcome.NOT_MODIFIED)
-        self.con.execute(
-            """
-            UPDATE urls SET last_fetched_at = ?, last_outcome = ?, last_status_code = ?,
-              last_error = ?, final_url = coalesce(?, final_url),
-              etag = CASE WHEN ? THEN coalesce(?, etag) ELSE etag END,
-              last_modified = CASE WHEN ? THEN coalesce(?, last_modified) ELSE last_modified END,
-              fetch_count = fetch_count + 1
-            WHERE url = ?
-            """,
-            [
-                started, str(result.outcome), result.status_code, result.error,
-                result.final_url, keep_validators, result.validators.etag, keep_validators,
-                result.validators.last_modified, result.url,
-            ],
-        )
-        if result.outcome is Outcome.OK and result.body is not None:
-            self._save_response(result, result.attempts[-1].started_at if result.attempts else None)
+        self.save_fetches(run_id, [result])
 
-    def _save_response(self, result: FetchResult, fetched_at: datetime | None) -> None:
-        body = result.body or b""
-        self.con.execute(
-            "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                result.url, result.final_url, fetched_at, result.status_code,
-                [{"name": k, "value": v} for k, v in result.headers], result.content_type,
-                result.charset, hashlib.sha256(body).hexdigest(), len(body),
-                zlib.compress(body, 6),
-            ],
-        )
+    def save_fetches(self, run_id: str, results: Sequence[FetchResult]) -> None:
+        """Record every attempt of each result, its URL's latest state and ok responses."""
+        if not results:
+            return
+        con = self.con
+        with bulk.registered(con, "new_attempts", bulk.attempts_table(run_id, results)) as t:
+            con.execute(f"INSERT INTO fetches ({_FETCH_COLUMNS}) SELECT * FROM {t}")
+        with bulk.registered(con, "new_states", bulk.url_states_table(results)):
+            con.execute(
+                """
+                UPDATE urls SET last_fetched_at = n.started, last_outcome = n.outcome,
+                  last_status_code = n.status_code, last_error = n.error,
+                  final_url = coalesce(n.final_url, urls.final_url),
+                  etag = CASE WHEN n.keep_validators THEN coalesce(n.etag, urls.etag)
+                              ELSE urls.etag END,
+                  last_modified = CASE WHEN n.keep_validators
+                                       THEN coalesce(n.last_modified, urls.last_modified)
+                                       ELSE urls.last_modified END,
+                  fetch_count = urls.fetch_count + 1
+                FROM new_states n WHERE urls.url = n.url
+                """
+            )
+        responses = bulk.responses_table(results)
+        if responses.num_rows:
+            with bulk.registered(con, "new_responses", responses) as t:
+                con.execute(
+                    f"INSERT OR REPLACE INTO responses ({_RESPONSE_COLUMNS}) SELECT * FROM {t}"
+                )
 
     def link_url(self, url: str, doc_id: int | None, canonical_url: str | None) -> None:
         """Point a frontier URL at the document it leads to."""
-        self.con.execute(
-            "UPDATE urls SET doc_id = ?, canonical_url = ? WHERE url = ?",
-            [doc_id, canonical_url, url],
-        )
+        self.link_urls([(url, doc_id, canonical_url)])
+
+    def link_urls(self, links: Sequence[tuple[str, int | None, str | None]]) -> None:
+        """Point frontier URLs at the documents they lead to: (url, doc_id, canonical_url)."""
+        if not links:
+            return
+        with bulk.registered(self.con, "new_links", bulk.links_table(links)):
+            self.con.execute(
+                "UPDATE urls SET doc_id = n.doc_id, canonical_url = n.canonical_url "
+                "FROM new_links n WHERE urls.url = n.url"
+            )
+
+
+_FETCH_COLUMNS = (
+    "run_id, url, attempt, fetched_at, status_code, final_url, redirect_chain, outcome, "
+    "error, bytes, elapsed_ms, is_final"
+)
+_RESPONSE_COLUMNS = (
+    "url, final_url, fetched_at, status_code, headers, content_type, charset, body_sha256, "
+    "body_bytes, body_zlib"
+)

@@ -1,5 +1,8 @@
 """Repeated passages on the example seed, near repeats, the short rule and boilerplate."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dedup.passages import (
     DocPassage,
     PassageOccurrence,
@@ -7,6 +10,7 @@ from dedup.passages import (
     counts_for_repeats,
     near_repeated_passages,
     passage_hash,
+    passage_key,
     repeated_passages,
 )
 
@@ -96,3 +100,14 @@ def test_passage_hash_fits_bigint_and_ignores_typography() -> None:
     h = passage_hash(HEADLINE)
     assert -(1 << 63) <= h < (1 << 63)
     assert passage_hash(HEADLINE.upper() + " ") == h
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_passage_key_is_hash_and_count_rule_with_one_normalization(text: str) -> None:
+    assert passage_key(text) == (passage_hash(text), counts_for_repeats(text))
+
+
+def test_passage_key_on_scripts_and_short_text() -> None:
+    for text in ("", "!!!", "Similar Posts", HEADLINE, "日本語のテキストです", "Ünïcode façade 12 x"):
+        assert passage_key(text) == (passage_hash(text), counts_for_repeats(text))
