@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.cli_archive import export_warc_command, reextract_command
+from flows.cli_sql import export_parquet_command, sql_command
+from flows.ops_cli import register_ops_commands
 from flows.settings import IngestParameters, Settings
 from flows.summary import RunSummary
 
@@ -142,6 +144,9 @@ def _root() -> None:
 _build_run_command()
 app.command("reextract")(reextract_command)
 app.command("export-warc")(export_warc_command)
+app.command("sql")(sql_command)
+app.command("export-parquet")(export_parquet_command)
+register_ops_commands(app)
 
 
 def main() -> None:

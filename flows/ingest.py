@@ -19,12 +19,15 @@ from prefect.context import SyncClientContext
 from prefect.runtime import flow_run
 
 from dedup import MinHashParams
+from flows.artifacts import FetchProgress, RunReport
 from flows.batches import Batches, InFlight, open_batches
+from flows.concurrency import writer_slot
 from flows.dedup_pass import run_dedup
 from flows.dedup_step import DedupConfig, save_and_verify
 from flows.extraction import ExtractionPool
 from flows.faults import checkpoint
 from flows.progress import RunProgress
+from flows.run_parameters import complete_parameters
 from flows.seeds import SeedDocument, SeedLimits
 from flows.settings import IngestParameters
 from flows.shingle_cache import ShingleCache
@@ -37,9 +40,22 @@ from storage.dedup_store import DedupStore
 from storage.store import Store
 
 
-@flow(name="ingest", description="Fetch, extract and store the pages that seed documents cite.")
+@flow(
+    name="ingest", description="Fetch, extract and store the pages that seed documents cite.",
+    persist_result=False,
+)
 async def ingest(params: IngestParameters = IngestParameters()) -> RunSummary:  # noqa: B008
-    """Run the whole pipeline once and publish the database for SQL clients."""
+    """Run the whole pipeline once and publish the database for SQL clients.
+
+    Args:
+        params: Settings of this run; fields left out come from the deployment's defaults.
+    """
+    params = await complete_parameters(params)
+    async with writer_slot(params.db):  # one writer at a time (flows/concurrency.py)
+        return await _ingest(params)
+
+
+async def _ingest(params: IngestParameters) -> RunSummary:
     run_id = _run_id()
     tally = Tally()
     clock = StageClock()
@@ -53,6 +69,7 @@ async def ingest(params: IngestParameters = IngestParameters()) -> RunSummary:  
         store = Store(wdb.con)
         resume_since = store.interrupt_stale_runs(run_id, now())
         store.start_run(run_id, params.model_dump(mode="json"), now())
+        report = RunReport.begin(store.con, run_id, params.db)
         run = _Run(params, store, DedupStore(wdb.con), run_id, tally, clock)
         try:
             with write_errors(wdb.work_path):
@@ -66,6 +83,7 @@ async def ingest(params: IngestParameters = IngestParameters()) -> RunSummary:  
         with write_errors(wdb.work_path):
             store.finish_run(run_id, "completed", tally.counts, now())
             totals = store.totals()
+        await report.publish(tally.as_tuple(), totals)
         checkpoint("run-finished")
         with clock.timed("publish"):
             wdb.publish(before_rename=lambda: checkpoint("publish-copied"))
@@ -107,10 +125,12 @@ async def _run(run: _Run, pool: ExtractionPool, resume_since: datetime | None) -
     with RunProgress(logger) as progress:
         progress.start("fetch", len(urls))
         progress.start("extract", len(urls))
+        fetch_progress = await FetchProgress.create(len(urls))
 
-        def fetched(n: int) -> None:
+        async def fetched(n: int) -> None:
             checkpoint("batch-fetched")
             progress.advance("fetch", n)
+            await fetch_progress.advance(n)
 
         async with open_batches(params, pool, clock, fetched, len(urls)) as batches:
             pending: deque[InFlight] = deque()

@@ -4,6 +4,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from dedup import passage_key
 from extractors.content import EXTRACTOR, EXTRACTOR_VERSION, Extraction
@@ -141,7 +142,9 @@ def page_row(page_url: str, extraction: Extraction, at: datetime) -> DocumentRow
         doc_id=document_id("page", key), kind="page", url=key, text=extracted.text,
         extracted_at=at, extractor=EXTRACTOR, extractor_version=EXTRACTOR_VERSION,
         title=extracted.title, author=extracted.author, published=extracted.published,
-        sitename=extracted.sitename, hostname=extracted.hostname, language=extracted.language,
+        sitename=extracted.sitename, language=extracted.language,
+        # trafilatura gives no host name for IP addresses or localhost: fall back to the URL's.
+        hostname=extracted.hostname or urlsplit(key).hostname,
         description=extracted.description, canonical_url=extracted.canonical_url,
     )
 

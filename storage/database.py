@@ -71,6 +71,7 @@ class WorkingDatabase:
             _copy_atomic(self.work_path, self.db_path, before_rename)
         except OSError as exc:
             raise PublishError(f"could not publish {self.db_path}: {exc}") from exc
+        _drop_client_wal(self.db_path)
 
     def __enter__(self) -> "WorkingDatabase":
         return self.open()
@@ -100,6 +101,12 @@ def open_published(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         con = duckdb.connect(str(db_path), read_only=True)
     except duckdb.Error as exc:
+        if "lock" in str(exc).lower():
+            # A read-write client locks out every other process, readers included.
+            raise DatabaseUnavailable(
+                f"cannot open {db_path}: another process holds it read-write; connect SQL "
+                f"clients read-only (docs/sql.md) so that they can share it. {exc}"
+            ) from exc
         raise DatabaseUnavailable(f"cannot open {db_path}: {exc}") from exc
     try:
         yield con
@@ -135,6 +142,18 @@ def _copy_atomic(src: Path, dst: Path, before_rename: Callable[[], None] | None 
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _drop_client_wal(db_path: Path) -> None:
+    """Remove the WAL a client left beside the file that publishing just replaced.
+
+    The run never opens `<db>`, so `<db>.wal` holds a client's writes to the old file,
+    which the rename already detached. Left there, DuckDB refuses to open the new file
+    (the WAL does not match it: "... checkpoint iteration does not match ...") until that
+    client disconnects. Failing to remove it does not fail the run that just published.
+    """
+    with contextlib.suppress(OSError):
+        db_path.with_name(db_path.name + ".wal").unlink()
 
 
 def _remove_stale_copies(dst: Path) -> None:

@@ -468,6 +468,87 @@ NEAR_REPEATED_PASSAGES = View(
     ),
 )
 
+# Killed runs are marked 'interrupted' by the next run (Store.interrupt_stale_runs).
+RUNS_COMMENTS = (
+    "COMMENT ON COLUMN runs.status IS " + quote(
+        "'running', 'completed', 'failed', or 'interrupted' (killed; marked by the next run)."
+    ),
+    "COMMENT ON COLUMN runs.finished_at IS " + quote(
+        "When the run finished; for an interrupted run, when the next run began (NULL while "
+        "running)."
+    ),
+)
+
+RUN_SUMMARY = View(
+    "run_summary",
+    "One row per run: its status, duration and headline counts by stage and reason.",
+    """
+    WITH fetched AS (
+        SELECT run_id, count(*) AS urls_fetched,
+               count(*) FILTER (WHERE outcome IN ('ok', 'not_modified')) AS fetched_ok,
+               count(*) FILTER (WHERE outcome NOT IN ('ok', 'not_modified')) AS fetch_failed
+        FROM fetches WHERE is_final GROUP BY run_id
+    ),
+    problems AS (
+        SELECT run_id, string_agg(stage || ':' || reason || '=' || n, ', '
+                                  ORDER BY stage, n DESC, reason) AS problems
+        FROM (
+            SELECT run_id, 'fetch' AS stage, outcome AS reason, count(*) AS n
+            FROM fetches WHERE is_final AND outcome NOT IN ('ok', 'not_modified')
+            GROUP BY ALL
+            UNION ALL
+            SELECT run_id, stage, reason, count FROM run_counts
+            WHERE stage = 'extract' AND reason <> 'ok'
+        )
+        GROUP BY run_id
+    ),
+    counted AS (
+        SELECT run_id,
+               sum(count) FILTER (WHERE stage = 'seeds')::BIGINT AS seeds,
+               sum(count) FILTER (WHERE stage = 'citations' AND reason = 'found')::BIGINT
+                   AS citations,
+               sum(count) FILTER (WHERE stage = 'documents'
+                                  AND reason IN ('seed_changed', 'page_changed'))::BIGINT
+                   AS documents_changed,
+               sum(count) FILTER (WHERE stage = 'dedup' AND reason = 'clusters')::BIGINT
+                   AS clusters,
+               string_agg(stage || ':' || reason || '=' || count, ', ' ORDER BY stage, reason)
+                   AS counts
+        FROM run_counts GROUP BY run_id
+    )
+    SELECT r.run_id, r.status, r.started_at, r.finished_at,
+           CASE WHEN r.status IN ('completed', 'failed')
+                THEN date_diff('millisecond', r.started_at, r.finished_at) / 1000.0 END
+               AS seconds,
+           coalesce(c.seeds, 0) AS seeds, coalesce(c.citations, 0) AS citations,
+           coalesce(f.urls_fetched, 0) AS urls_fetched, coalesce(f.fetched_ok, 0) AS fetched_ok,
+           coalesce(f.fetch_failed, 0) AS fetch_failed,
+           coalesce(c.documents_changed, 0) AS documents_changed,
+           coalesce(c.clusters, 0) AS clusters, p.problems, c.counts, r.error
+    FROM runs r
+    LEFT JOIN counted c USING (run_id)
+    LEFT JOIN fetched f USING (run_id)
+    LEFT JOIN problems p USING (run_id)
+    """,
+    (
+        ("run_id", "runs.run_id."),
+        ("status", "'running', 'completed', 'failed', or 'interrupted' (killed before it ended)."),
+        ("started_at", "When the run started."),
+        ("finished_at", "When the run finished; for an interrupted one, when the next run began."),
+        ("seconds", "Duration of a completed or failed run, in seconds (else NULL)."),
+        ("seeds", "Seed files read, whatever their outcome."),
+        ("citations", "Cited URLs found in the seeds."),
+        ("urls_fetched", "URLs fetched (each URL once, whatever its retries)."),
+        ("fetched_ok", "URLs whose fetch ended 'ok' or 'not_modified'."),
+        ("fetch_failed", "URLs whose fetch ended with any other reason (see fetch_failures)."),
+        ("documents_changed", "Seed and page documents that were new or whose text changed."),
+        ("clusters", "Near-duplicate clusters after the run."),
+        ("problems", "Failed fetches and extractions by reason, e.g. 'fetch:http_4xx=3'."),
+        ("counts", "Every run_counts row of the run, as 'stage:reason=count'."),
+        ("error", "Why the run failed, if it did."),
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -486,6 +567,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "INSERT INTO dedup_settings VALUES ('threshold', 0.8), ('boilerplate_min_docs', 3)",
         ),
         (NEAR_DUPLICATES, DUPLICATE_CLUSTERS, CORPUS, REPEATED_PASSAGES, NEAR_REPEATED_PASSAGES),
+    ),
+    Migration(
+        20,
+        "SQL clients: run_summary view; runs.status names interrupted runs",
+        statements=RUNS_COMMENTS,
+        views=(RUN_SUMMARY,),
     ),
 )
 

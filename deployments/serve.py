@@ -1,0 +1,189 @@
+"""`recite serve`: serve the `ingest` flow on a nightly schedule, in one long-running process.
+
+Deployments served (all through `prefect.serve`, no work pool needed):
+
+    ingest/nightly           cron `RECITE_SCHEDULE_CRON` (default `0 2 * * *`) in time zone
+                             `RECITE_SCHEDULE_TIMEZONE` (default `UTC`)
+    ingest/adhoc             no schedule: runs started from the UI or the CLI
+    prefect-cleanup/daily    deletes recite's flow runs older than
+                             `RECITE_PREFECT_RETENTION_DAYS` (default 30; 0: not served)
+
+The default parameters of both `ingest` deployments are the `RECITE_*` environment of
+this process (`flows.settings.Settings`), with relative `seeds` and `db` paths made
+absolute against the current directory, so a nightly run reads `RECITE_SEEDS` and writes
+`RECITE_DB`. Both enforce the parameter schema (an invalid value is refused before a
+run is created) and allow one run at a time each (further runs wait in
+`AwaitingConcurrencySlot`); across deployments, the flow itself holds the database's
+writer lock `<db>.lock` (flows/concurrency.py), so only one run writes at a time.
+
+On shutdown (Ctrl-C, SIGTERM) `prefect.serve` pauses the served deployments, so that no
+runs pile up while nobody executes them; every start registers them again with
+`paused=False`, which re-activates the nightly schedule.
+"""
+
+# No `from __future__ import annotations`: see flows/ingest.py (PrefectHQ/prefect#19447).
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flows.settings import IngestParameters, Settings
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
+
+NIGHTLY = "nightly"
+ADHOC = "adhoc"
+CLEANUP = "daily"
+
+
+class ServeSettings(BaseSettings):
+    """The schedule of `recite serve`, read from `RECITE_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="RECITE_", frozen=True, extra="ignore")
+
+    schedule_cron: str = Field(
+        "0 2 * * *", description="Cron expression of the nightly run (minute hour day month weekday)."
+    )
+    schedule_timezone: str = Field(
+        "UTC", description="IANA time zone of the cron expression, e.g. Europe/Berlin."
+    )
+    prefect_retention_days: int = Field(
+        30, ge=0, le=3650,
+        description="Delete recite's Prefect flow runs older than this many days, daily "
+        "(0: keep them all).",
+    )
+    cleanup_cron: str = Field("30 1 * * *", description="Cron expression of the daily cleanup.")
+
+    @field_validator("schedule_cron", "cleanup_cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from prefect.client.schemas.schedules import CronSchedule
+
+        CronSchedule(cron=value)  # raises ValueError on a bad expression
+        return value
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        from prefect.client.schemas.schedules import CronSchedule
+
+        CronSchedule(cron="0 0 * * *", timezone=value)
+        return value
+
+
+def default_parameters(params: IngestParameters) -> dict[str, Any]:
+    """The deployments' default parameters: `params` with absolute seed and db paths."""
+    values = params.model_dump(mode="json")
+    values["seeds"] = [str(Path(s).expanduser().absolute()) for s in params.seeds]
+    values["db"] = str(Path(params.db).expanduser().absolute())
+    return {"params": values}
+
+
+def build_deployments(serve: ServeSettings, params: IngestParameters) -> list["RunnerDeployment"]:
+    """The deployments `recite serve` serves: nightly, adhoc and (unless disabled) cleanup."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.schedules import Cron
+    from prefect.types.entrypoint import EntrypointType
+
+    from flows.ingest import ingest
+    from flows.maintenance import prefect_cleanup
+
+    common: dict[str, Any] = dict(
+        parameters=default_parameters(params),
+        enforce_parameter_schema=True,
+        concurrency_limit=ConcurrencyLimitConfig(
+            limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE
+        ),
+        paused=False,  # re-activates a schedule that an earlier shutdown paused
+        tags=["recite"],
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+    deployments: list[object] = [
+        ingest.to_deployment(
+            NIGHTLY,
+            schedules=[Cron(serve.schedule_cron, timezone=serve.schedule_timezone)],
+            description=f"The nightly ingest run: `{serve.schedule_cron}` "
+            f"({serve.schedule_timezone}). Defaults come from the RECITE_* environment "
+            "of `recite serve`.",
+            **common,
+        ),
+        ingest.to_deployment(
+            ADHOC,
+            description="Start an ingest run by hand: Run > Custom run shows every "
+            "parameter with its help text and bounds.",
+            **common,
+        ),
+    ]
+    if serve.prefect_retention_days:
+        deployments.append(
+            prefect_cleanup.to_deployment(
+                CLEANUP,
+                schedules=[Cron(serve.cleanup_cron, timezone=serve.schedule_timezone)],
+                parameters={"older_than_days": serve.prefect_retention_days},
+                description="Deletes recite's flow runs older than the retention period.",
+                paused=False,
+                tags=["recite"],
+                entrypoint_type=EntrypointType.MODULE_PATH,
+            )
+        )
+    return [_built(d) for d in deployments]
+
+
+def _built(deployment: object) -> "RunnerDeployment":
+    """`to_deployment` is typed as maybe-a-coroutine; called synchronously it never is."""
+    from prefect.deployments.runner import RunnerDeployment
+
+    assert isinstance(deployment, RunnerDeployment), deployment
+    return deployment
+
+
+def serve(serve_settings: ServeSettings, params: IngestParameters) -> None:
+    """Register the deployments and execute their runs until interrupted."""
+    from prefect import serve as prefect_serve
+
+    prefect_serve(*build_deployments(serve_settings, params), pause_on_shutdown=True)
+
+
+def serve_command(
+    cron: Annotated[
+        str | None,
+        typer.Option("--cron", help="Cron expression of the nightly run. Env RECITE_SCHEDULE_CRON; "
+                     "default '0 2 * * *'.", show_default=False),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="IANA time zone of --cron. Env RECITE_SCHEDULE_TIMEZONE; "
+                     "default UTC.", show_default=False),
+    ] = None,
+    retention_days: Annotated[
+        int | None,
+        typer.Option("--retention-days", help="Delete recite's Prefect flow runs older than this, "
+                     "daily; 0 keeps them. Env RECITE_PREFECT_RETENTION_DAYS; default 30.",
+                     show_default=False),
+    ] = None,
+) -> None:
+    """Serve the ingest flow: deployment ingest/nightly on a schedule and ingest/adhoc.
+
+    Runs until stopped (Ctrl-C). Run parameters default to the RECITE_* environment
+    (see `recite run --help`). Set PREFECT_API_URL to use a `prefect server start`.
+    """
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    overrides: dict[str, Any] = {
+        "schedule_cron": cron, "schedule_timezone": timezone,
+        "prefect_retention_days": retention_days,
+    }
+    try:
+        serve_settings = ServeSettings(**{k: v for k, v in overrides.items() if v is not None})
+        params = Settings().parameters()
+    except ValidationError as exc:
+        typer.echo(f"invalid settings:\n{exc}", err=True)
+        raise typer.Exit(2) from exc
+    serve(serve_settings, params)
+
+
+if __name__ == "__main__":
+    typer.run(serve_command)

@@ -1,0 +1,45 @@
+"""Where a run's parameters come from when the caller gives only some of them.
+
+Prefect merges a run's parameters with its deployment's defaults one level deep only:
+the `ingest` flow has one parameter, `params`, so a run started with
+`--params '{"params": {"seeds": ["x"]}}'` would otherwise get the model's built-in
+defaults for every other field (e.g. `db`), not the deployment's. So each field of
+`IngestParameters` comes from, in order:
+
+1. the run's own parameters (the fields the caller set);
+2. the deployment's default `params` (for `recite serve`: the `RECITE_*` environment
+   of the serve process when it started);
+3. the `RECITE_*` environment of the process running the flow, then the built-in default.
+"""
+
+from typing import Any
+
+from prefect import get_client
+from prefect.context import FlowRunContext
+
+from flows.settings import IngestParameters, Settings
+
+
+async def complete_parameters(params: IngestParameters) -> IngestParameters:
+    """`params` with every field the caller did not set taken from the layers above."""
+    fields = set(IngestParameters.model_fields)
+    given = params.model_fields_set & fields
+    if given == fields:
+        return params
+    defaults = {k: v for k, v in (await deployment_defaults()).items() if k in fields}
+    values: dict[str, Any] = Settings().model_dump()
+    values.update(defaults)
+    values.update(params.model_dump(include=given))
+    return IngestParameters(**values)
+
+
+async def deployment_defaults() -> dict[str, Any]:
+    """The `params` default of the deployment this flow run belongs to ({} when none)."""
+    context = FlowRunContext.get()
+    run = context.flow_run if context else None
+    if run is None or run.deployment_id is None:
+        return {}
+    async with get_client() as client:
+        deployment = await client.read_deployment(run.deployment_id)
+    value = (deployment.parameters or {}).get("params")
+    return dict(value) if isinstance(value, dict) else {}
