@@ -33,7 +33,6 @@ import argparse
 import gzip
 import hashlib
 import json
-import pickle
 import random
 import resource
 import shutil
@@ -327,9 +326,10 @@ def store_benchmark(args: argparse.Namespace) -> int:
     sizes = [int(x) for x in args.stores.split(",")]
     work = Path(tempfile.mkdtemp(prefix="recite-dedup-scale-"))
     try:
-        texts_path = work / "texts.pkl"
+        texts_path = work / "texts.json"
         texts = night_texts(args)
-        texts_path.write_bytes(pickle.dumps(texts))
+        # JSON, not pickle: the children run this file as __main__, under another module name.
+        texts_path.write_text(json.dumps({"related": texts.related, "new": texts.new}))
         print(f"night: {len(texts.new)} new documents ({len(texts.new) // 2} edited copies of "
               f"stored ones), dedup batches of {args.dedup_batch}")
         results = {}
@@ -370,7 +370,7 @@ def _child(extra: list[str]) -> str:
 def child_main(argv: Sequence[str]) -> int:
     """The build and add roles, each in its own process (so peak memory is the step's own)."""
     role, db, size, texts_path, *rest = argv
-    texts = pickle.loads(Path(texts_path).read_bytes())
+    texts = NightTexts(**json.loads(Path(texts_path).read_text()))
     if role == "--_build":
         build_store(Path(db), int(size), texts, float(rest[0]), int(rest[1]))
     else:

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -80,7 +80,7 @@ class LocalBatches:
     """Fetch in this event loop with one Fetcher, extract in the local process pool."""
 
     def __init__(self, fetcher: Any, pool: ExtractionPool, clock: StageClock,
-                 on_fetched: Callable[[int], None]) -> None:
+                 on_fetched: Callable[[int], Awaitable[None]]) -> None:
         self._fetcher, self._pool, self._clock, self._on_fetched = fetcher, pool, clock, on_fetched
 
     def start(self, requests: list[FetchRequest]) -> InFlight:
@@ -92,11 +92,11 @@ class LocalBatches:
     ) -> tuple[list[FetchResult], PrefectFuture[list[Extraction]]]:
         with self._clock.timed("fetch"):
             results = await fetch_batch(self._fetcher, unwalked(requests))
-        self._on_fetched(len(results))
         # Submitted as soon as fetched, so the pool is fed whatever the flow is waiting on.
         start = time.perf_counter()
         future = extract_batch.submit(self._pool, unwalked(results))
         future.add_done_callback(lambda _: self._clock.span("extract", start, time.perf_counter()))
+        await self._on_fetched(len(results))
         return results, future
 
     def sign(self, rows: Rows, params: MinHashParams) -> SignatureBatch:
@@ -116,7 +116,7 @@ class _DaskInFlight:
     parts: list[_Part]
     clock: StageClock
     started: float
-    on_fetched: Callable[[int], None]
+    on_fetched: Callable[[int], Awaitable[None]]
 
     async def wait(self) -> tuple[list[FetchResult], list[Extraction]]:
         by_url: dict[str, tuple[FetchResult, Extraction | None]] = {}
@@ -129,7 +129,7 @@ class _DaskInFlight:
             by_url.update((r.url, (r, next(pending) if r.ok else None)) for r in results)
         self.clock.span("extract", self.started, time.perf_counter())
         ordered = [by_url[request.url] for request in self.requests]
-        self.on_fetched(len(ordered))
+        await self.on_fetched(len(ordered))
         return [r for r, _ in ordered], [e for _, e in ordered if e is not None]
 
 
@@ -137,7 +137,7 @@ class DaskBatches:
     """Fetch, extract and sign on a Dask cluster; results come back here to be stored."""
 
     def __init__(self, runner: Any, config: FetchConfig, clock: StageClock,
-                 on_fetched: Callable[[int], None]) -> None:
+                 on_fetched: Callable[[int], Awaitable[None]]) -> None:
         self._runner, self._config, self._clock, self._on_fetched = runner, config, clock, on_fetched
         self._parts = max(1, sum(runner.client.nthreads().values()))
 
@@ -176,7 +176,7 @@ def split_by_host(requests: Sequence[FetchRequest], parts: int) -> list[list[Fet
 @contextlib.asynccontextmanager
 async def open_batches(
     params: IngestParameters, pool: ExtractionPool, clock: StageClock,
-    on_fetched: Callable[[int], None], pages: int,
+    on_fetched: Callable[[int], Awaitable[None]], pages: int,
 ) -> AsyncIterator[Batches]:
     """The run's batch executor for about `pages` URLs, chosen by `params.task_runner`."""
     config = params.fetch_config()

@@ -125,11 +125,12 @@ async def _run(run: _Run, pool: ExtractionPool, resume_since: datetime | None) -
     with RunProgress(logger) as progress:
         progress.start("fetch", len(urls))
         progress.start("extract", len(urls))
-        artifact = await FetchProgress.create(len(urls))
+        fetch_progress = await FetchProgress.create(len(urls))
 
-        def fetched(n: int) -> None:
+        async def fetched(n: int) -> None:
             checkpoint("batch-fetched")
             progress.advance("fetch", n)
+            await fetch_progress.advance(n)
 
         async with open_batches(params, pool, clock, fetched, len(urls)) as batches:
             pending: deque[InFlight] = deque()
@@ -139,15 +140,13 @@ async def _run(run: _Run, pool: ExtractionPool, resume_since: datetime | None) -
                 # stored: the pool always has one queued, and one batch's politeness
                 # waits overlap the next one's fetches.
                 if len(pending) > _AHEAD:
-                    await _store(run, batches, pending.popleft(), progress, artifact)
+                    await _store(run, batches, pending.popleft(), progress)
             while pending:
-                await _store(run, batches, pending.popleft(), progress, artifact)
+                await _store(run, batches, pending.popleft(), progress)
     checkpoint("fetch-done")
 
 
-async def _store(
-    run: _Run, batches: Batches, batch: InFlight, progress: RunProgress, artifact: FetchProgress
-) -> None:
+async def _store(run: _Run, batches: Batches, batch: InFlight, progress: RunProgress) -> None:
     """Store a batch once extracted, then sign its new or changed documents."""
     results, extractions = await batch.wait()
     with run.clock.timed("store"):
@@ -155,7 +154,6 @@ async def _store(
         run.tally.add(report)
     checkpoint("batch-stored")
     progress.advance("extract", len(results))
-    await artifact.advance(len(results))
     # Signing here, not all at the end, overlaps it with the extraction of later batches.
     # No task run for storing signatures and verifying: a task run costs the Prefect
     # server ~35 ms of CPU, more than the work on 200 documents (it shows in the counts).

@@ -27,3 +27,14 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
         bench.main(["--help"])
     assert exit_info.value.code == 0
     assert "--docs" in capsys.readouterr().out
+
+
+def test_store_mode_runs_the_duckdb_path(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = load_benchmark("dedup_scale")
+    assert bench.main(["--stores", "300,600", "--new", "40", "--dedup-batch", "15"]) == 0
+    out = capsys.readouterr().out
+    assert "store of 300 documents" in out and "store of 600 documents" in out
+    assert "candidate_pairs" in out and "peak memory" in out
+    assert "time to add 40: 600 / 300 documents" in out
+    # Half of the night's documents are edited copies of stored ones: their pairs are found.
+    assert " 0 new pairs" not in out

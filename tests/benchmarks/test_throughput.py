@@ -1,0 +1,42 @@
+"""Smoke test of benchmarks/throughput.py at a tiny size (no timing asserts)."""
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import load_benchmark
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_runs_against_a_running_server(tiny_corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    bench = load_benchmark("throughput")
+    args = ["--corpus", str(tiny_corpus), "--pages", "24", "--pages-per-host", "3",
+            "--per-host-delay", "0", "--workers", "2", "--no-ephemeral",
+            "--api-url", str(PREFECT_API_URL.value())]
+    assert bench.main(args) == 0
+    out = capsys.readouterr().out
+    assert "24 pages (6 base pages" in out and "on 8 loopback hosts" in out
+    assert "fixed cost per run" in out and "bare trafilatura, pool of 2" in out
+    assert "outcomes: ok 24" in out and "outcomes: not_modified 24" in out
+    for label in ("end-to-end ratio", "peak memory", "second / first", "fetch", "extract", "store"):
+        assert label in out
+
+
+def test_copies_differ_and_urls_spread_over_hosts(tiny_corpus: Path) -> None:
+    bench = load_benchmark("throughput")
+    bases = bench.load_bases(tiny_corpus)
+    pages = [bench.page_bytes(bases, i) for i in range(2 * len(bases))]
+    assert len(set(pages)) == len(pages)
+    assert all(b"copy" + str(i).encode() in page for i, page in enumerate(pages))
+    assert bench.host_of(0, 300) == "127.0.1.1" and bench.host_of(251, 300) == "127.0.2.2"
+    assert bench.page_url(5, 4, 8080) == "http://127.0.1.2:8080/p/5"
+
+
+def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = load_benchmark("throughput")
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--help"])
+    assert exit_info.value.code == 0
+    assert "--pages" in capsys.readouterr().out
