@@ -208,7 +208,7 @@ def prefect_server(home: Path) -> Iterator[tuple[str, float]]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, **_prefect_env(home), "PREFECT_UI_ENABLED": "false"}
+    env = {**os.environ, **prefect_env(home), "PREFECT_UI_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
     start = time.perf_counter()
     proc = subprocess.Popen(
@@ -239,7 +239,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> No
     raise RuntimeError(f"prefect server not healthy after {timeout:g} s")
 
 
-def _prefect_env(home: Path) -> dict[str, str]:
+def prefect_env(home: Path) -> dict[str, str]:
     return {
         "PREFECT_HOME": str(home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -463,7 +463,7 @@ def _benchmark(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitSt
     if api_url is None:
         api_url, started = stack.enter_context(prefect_server(home))
         print(f"prefect server start: {started:.1f} s (once per machine, not per run)")
-    env = {**os.environ, **_prefect_env(home), "PREFECT_API_URL": api_url}
+    env = {**os.environ, **prefect_env(home), "PREFECT_API_URL": api_url}
     port = stack.enter_context(page_server(args.corpus))
     write_seeds(workdir / "seeds", args.pages, hosts, port)
     (workdir / "empty").mkdir(exist_ok=True)

@@ -21,6 +21,7 @@ from dedup import (
     signatures,
     verify,
 )
+from dedup.hashing import U64Array
 from dedup.lsh import params_fingerprint
 from flows.shingle_cache import ShingleCache
 from storage.dedup_store import DedupStore, PairRow, SignatureBatch
@@ -28,6 +29,8 @@ from storage.dedup_store import DedupStore, PairRow, SignatureBatch
 # Pairs are stored from this similarity up, so the threshold of the views can be raised
 # or lowered (within the flow's bounds, >= 0.5) without re-verifying anything.
 PAIR_FLOOR = 0.5
+# Texts read and shingled at once when verifying (about 2.5 MB of text, 10 MB of code points).
+_TEXTS_AT_ONCE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +121,14 @@ def verify_new(
     if cache is not None:
         cache.discard(doc_ids)
     known = {d: s for d in involved if cache is not None and (s := cache.get(d)) is not None}
-    texts = dstore.texts([d for d in involved if d not in known])
-    sets = dict(zip(texts, shingle_hash_sets(list(texts.values()), params.shingle_size), strict=True))
+    missing = [d for d in involved if d not in known]
+    sets: dict[int, U64Array] = {}
+    # In slices: a document with many stored near-duplicates brings all of them, and the
+    # batched tokenizer holds 4 bytes per character of every text it is given at once.
+    for start in range(0, len(missing), _TEXTS_AT_ONCE):
+        texts = dstore.texts(missing[start : start + _TEXTS_AT_ONCE])
+        computed = shingle_hash_sets(list(texts.values()), params.shingle_size)
+        sets.update(zip(texts, computed, strict=True))
     if cache is not None:
         for doc_id, shingles in sets.items():
             cache.put(doc_id, shingles)
