@@ -287,13 +287,23 @@ def _cpu(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_flow(params: dict[str, Any], workdir: Path, env: dict[str, str]) -> RunFigures:
-    """Run the flow once in a fresh process; sample its process tree's memory meanwhile."""
+def run_flow(
+    params: dict[str, Any], workdir: Path, env: dict[str, str], profile: Path | None = None
+) -> RunFigures:
+    """Run the flow once in a fresh process; sample its process tree's memory meanwhile.
+
+    With `profile`, the run is sampled by py-spy (flow and extraction workers) into that
+    file as collapsed stacks; the wall time then includes py-spy's overhead.
+    """
     path = workdir / f"run-{time.monotonic_ns()}"
     path.with_suffix(".json").write_text(json.dumps(params))
+    command = [sys.executable, __file__, "--run-flow", str(path.with_suffix(".json"))]
+    if profile is not None:
+        command = ["py-spy", "record", "--subprocesses", "--format", "raw", "--rate", "50",
+                   "--output", str(profile), "--", *command]
     with open(path.with_suffix(".log"), "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, __file__, "--run-flow", str(path.with_suffix(".json"))],
+            command,
             env=env, stdout=subprocess.PIPE, stderr=log, text=True,
         )
         sampler = RssSampler(proc.pid)
@@ -418,6 +428,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="a running Prefect server's API (default: start one)")
     parser.add_argument("--ephemeral", action=argparse.BooleanOptionalAction, default=True,
                         help="also time an empty run without PREFECT_API_URL")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="also run the first run again under py-spy into this file "
+                             "(collapsed stacks; needs py-spy installed)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the work files here")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--run-flow", type=Path, help=argparse.SUPPRESS)
@@ -488,6 +501,8 @@ def _benchmark(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitSt
     print(f"end-to-end ratio (recite wall - fixed cost) / bare extraction: "
           f"{net_first / bare:.2f} (target <= 1.3)")
     print(f"peak memory (sum of RSS, flow + extraction workers): {first.peak_rss / 2**20:.0f} MiB")
+    print(f"CPU: flow process {first.cpu_flow:.1f} s, extraction workers {first.cpu_workers:.1f} s "
+          f"(bare extraction: {bare * args.workers:.1f} s of pool wall)")
 
     second = run_flow(params, workdir, env)
     net_second = second.wall - fixed
@@ -497,12 +512,42 @@ def _benchmark(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitSt
     print(f"second / first, net of the fixed cost: {net_second / net_first:.2f} (target <= 0.25; "
           f"politeness floor {args.pages_per_host * args.per_host_delay:g} s)")
 
+    if args.profile is not None:
+        reset = flow_params(workdir / "seeds", workdir / "profiled" / "recite.duckdb", args)
+        run_flow(reset, workdir, env, profile=args.profile)
+        print(f"profile of a first run (py-spy, collapsed stacks): {args.profile}")
+        print_profile(args.profile)
+
     if args.ephemeral:
         local = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
         eph = run_flow(empty, workdir, local)
         print(f"ephemeral Prefect (no PREFECT_API_URL), seed citing nothing: {eph.wall:.1f} s, "
               f"i.e. {eph.wall - fixed:.1f} s more than against a running server")
     return 0
+
+
+def print_profile(path: Path, top: int = 25) -> None:
+    """Print the functions with the most samples, self and total, from collapsed stacks."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        # "function (file:line)": drop the line so a function's samples add up.
+        frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
+        n = int(count)
+        samples += n
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames[1:]):
+            total[frame] = total.get(frame, 0) + n
+    print(f"  {samples} samples; top by own samples:")
+    for frame, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {100 * n / samples:5.1f}%  {frame}")
+    print("  top by total samples (the frame or anything it calls):")
+    for frame, n in sorted(total.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {100 * n / samples:5.1f}%  {frame}")
 
 
 def _print_stages(run: RunFigures, pages: int) -> None:
