@@ -5,6 +5,7 @@ recognised by its leading tags (§7.1), binary by magic numbers and by "binary
 data bytes" (control characters text never contains).
 """
 
+import re
 from dataclasses import dataclass
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -32,6 +33,8 @@ _HTML_PREFIXES = (
 )
 # "Binary data bytes" (WHATWG MIME Sniffing §3): control bytes absent from text.
 _BINARY_BYTES = frozenset({*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)})
+# One C-level scan instead of a Python loop over 1,024 bytes per page (it showed in profiles).
+_BINARY_BYTE = re.compile(b"[" + b"".join(re.escape(bytes([b])) for b in sorted(_BINARY_BYTES)) + b"]")
 _BOMS = (b"\xef\xbb\xbf", b"\xfe\xff", b"\xff\xfe")
 
 
@@ -88,7 +91,7 @@ def binary_kind(body: bytes, declared_charset: str | None) -> str | None:
             return kind
     if head.startswith(_BOMS) or (declared_charset or "").lower().startswith("utf-16"):
         return None  # UTF-16 text is full of NUL bytes; the BOM or header says so
-    if any(byte in _BINARY_BYTES for byte in head):
+    if _BINARY_BYTE.search(head):
         return "binary data"
     return None
 

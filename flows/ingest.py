@@ -94,6 +94,8 @@ async def _ingest(params: IngestParameters) -> RunSummary:
     )
 
 
+# The first batch has this many pages per extraction worker (then doubling up to batch_size).
+_RAMP_PER_WORKER = 8
 # Batches started ahead of the one being stored (memory holds _AHEAD + 1 batches of pages).
 _AHEAD = 2
 
@@ -134,7 +136,8 @@ async def _run(run: _Run, pool: ExtractionPool, resume_since: datetime | None) -
 
         async with open_batches(params, pool, clock, fetched, len(urls)) as batches:
             pending: deque[InFlight] = deque()
-            for batch in _chunks(urls, params.batch_size):
+            first = _RAMP_PER_WORKER * pool.workers
+            for batch in _chunks(urls, params.batch_size, first):
                 pending.append(batches.start(store.fetch_requests(batch)))
                 # Up to _AHEAD batches fetch and extract while the oldest is awaited and
                 # stored: the pool always has one queued, and one batch's politeness
@@ -200,9 +203,19 @@ def _due_urls(
     return urls[: params.max_urls_per_run]
 
 
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: list[str], size: int, first: int) -> Iterator[list[str]]:
+    """Batches of `size`, after a ramp `first`, 2 x `first`, ... that starts the pool early.
+
+    The pool idles until the first batch is fetched; a full first batch leaves it idle for
+    the fetch of `size` pages (~1 s at 200), a small one for a fraction of that. Fetching
+    runs ~3x faster than extraction, so each doubled batch is fetched while the previous
+    one is extracted.
+    """
+    start, step = 0, max(1, min(first, size))
+    while start < len(items):
+        yield items[start : start + step]
+        start += step
+        step = min(size, step * 2)
 
 
 def _run_id() -> str:
