@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  recite's own start-up: {recite - prefect:.1f} s (target <= 5 s)")
         api_url = args.api_url
         if api_url is None:
-            api_url, started = stack.enter_context(prefect_server(work / "server-home"))
+            api_url, started, _pid = stack.enter_context(prefect_server(work / "server-home"))
             print(f"prefect server start: {started:.1f} s (once per machine)")
         print("against a running server (PREFECT_API_URL set):")
         prefect, recite = both(args.seeds, {**env, "PREFECT_API_URL": api_url}, args.repeat, work)

@@ -186,14 +186,14 @@ def serve(corpus: Path) -> None:
 
 
 @contextlib.contextmanager
-def page_server(corpus: Path) -> Iterator[int]:
-    """Run the page server in its own process; yield its port."""
+def page_server(corpus: Path) -> Iterator[tuple[int, int]]:
+    """Run the page server in its own process; yield its port and process id."""
     proc = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(corpus)], stdout=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout is not None
-        yield int(proc.stdout.readline())
+        yield int(proc.stdout.readline()), proc.pid
     finally:
         proc.terminate()
         proc.wait(10)
@@ -203,8 +203,8 @@ def page_server(corpus: Path) -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def prefect_server(home: Path) -> Iterator[tuple[str, float]]:
-    """Start ``prefect server start`` on a free port; yield its API URL and start-up time."""
+def prefect_server(home: Path) -> Iterator[tuple[str, float, int]]:
+    """Start ``prefect server start`` on a free port; yield its API URL, start-up time, pid."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -218,7 +218,7 @@ def prefect_server(home: Path) -> Iterator[tuple[str, float]]:
     url = f"http://127.0.0.1:{port}/api"
     try:
         _wait_healthy(url, proc, timeout=180)
-        yield url, time.perf_counter() - start
+        yield url, time.perf_counter() - start, proc.pid
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -349,6 +349,21 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its descendants (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in _tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # utime, stime, cutime, cstime: fields 14-17 of proc(5), 12-15 after the name.
+        total += sum(int(f) for f in fields[11:15])
+    return total / ticks
+
+
 def _rss(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm") as handle:
@@ -473,11 +488,13 @@ def _benchmark(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitSt
           f"per-host delay {args.per_host_delay:g} s, {os.cpu_count()} CPUs")
     home = workdir / "prefect-home"
     api_url = args.api_url
+    helpers: dict[str, int] = {}  # processes beside the run that share its cores
     if api_url is None:
-        api_url, started = stack.enter_context(prefect_server(home))
+        api_url, started, server_pid = stack.enter_context(prefect_server(home))
+        helpers["Prefect server"] = server_pid
         print(f"prefect server start: {started:.1f} s (once per machine, not per run)")
     env = {**os.environ, **prefect_env(home), "PREFECT_API_URL": api_url}
-    port = stack.enter_context(page_server(args.corpus))
+    port, helpers["page server"] = stack.enter_context(page_server(args.corpus))
     write_seeds(workdir / "seeds", args.pages, hosts, port)
     (workdir / "empty").mkdir(exist_ok=True)
     (workdir / "empty" / "nothing.txt").write_text("This seed cites nothing.\n")
@@ -493,7 +510,10 @@ def _benchmark(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitSt
           f"{args.pages / bare:.1f} pages/s, {mb / bare:.1f} MB/s")
 
     params = flow_params(workdir / "seeds", workdir / "db" / "recite.duckdb", args)
+    before = {name: tree_cpu(pid) for name, pid in helpers.items()}
     first = run_flow(params, workdir, env)
+    beside = ", ".join(f"{name} {tree_cpu(pid) - before[name]:.1f} s"
+                       for name, pid in helpers.items())
     net_first = first.wall - fixed
     print(f"first run: {first.wall:.1f} s wall, {net_first:.1f} s net of the fixed cost")
     _print_stages(first, args.pages)
@@ -502,7 +522,7 @@ def _benchmark(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitSt
           f"{net_first / bare:.2f} (target <= 1.3)")
     print(f"peak memory (sum of RSS, flow + extraction workers): {first.peak_rss / 2**20:.0f} MiB")
     print(f"CPU: flow process {first.cpu_flow:.1f} s, extraction workers {first.cpu_workers:.1f} s "
-          f"(bare extraction: {bare * args.workers:.1f} s of pool wall)")
+          f"(bare extraction: {bare * args.workers:.1f} s of pool wall); beside it: {beside}")
 
     second = run_flow(params, workdir, env)
     net_second = second.wall - fixed
