@@ -1,11 +1,10 @@
 """Reads of the raw archive (`responses`): stored bodies for re-extraction and WARC export.
 
-`responses` holds one row per requested URL's latest ok response, body zlib-compressed
-with Content-Encoding already removed. Two requested URLs redirected to one page have
-two rows with the same `final_url`.
+`responses` holds one row per requested URL's latest ok response, body compressed with
+the codec named in `body_codec` (storage.codec), Content-Encoding already removed. Two
+requested URLs redirected to one page have two rows with the same `final_url`.
 """
 
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from storage.codec import decompress_body
 from storage.records import DocumentRow
 
 
@@ -49,10 +49,11 @@ class Capture:
     user_agent: str | None  # User-Agent of the run that fetched it, if recorded
 
 
-_COLUMNS = (
-    "r.url, r.final_url, r.fetched_at, r.status_code, r.headers, r.content_type, r.charset, "
-    "r.body_zlib, r.body_sha256"
+_COLUMN_NAMES = (
+    "url", "final_url", "fetched_at", "status_code", "headers", "content_type", "charset",
+    "body_compressed", "body_codec", "body_bytes", "body_sha256",
 )
+_COLUMNS = ", ".join(f"r.{name}" for name in _COLUMN_NAMES)
 
 # The run that stored a response is the one whose first attempt started at fetched_at
 # (store.save_fetch stamps responses with the first attempt's start); its final attempt
@@ -100,13 +101,14 @@ class ArchiveStore:
 
     def captures(self, batch: int = 100) -> Iterator[Capture]:
         """Every stored response with its capture time and User-Agent, oldest first."""
+        width = len(_COLUMN_NAMES)  # captured_at and user_agent follow the response
         cursor = self.con.cursor()
         try:
             cursor.execute(_CAPTURES)
             while rows := cursor.fetchmany(batch):
                 for row in rows:
-                    response = _response(row[:9])
-                    yield Capture(response, row[9] or response.fetched_at, row[10])
+                    response = _response(row[:width])
+                    yield Capture(response, row[width] or response.fetched_at, row[width + 1])
         finally:
             cursor.close()
 
@@ -134,9 +136,10 @@ class ArchiveStore:
 
 def _response(row: Sequence[Any]) -> ArchivedResponse:
     """An ArchivedResponse from a row of `_COLUMNS`, body decompressed."""
-    url, final_url, fetched_at, status, headers, ctype, charset, body_zlib, sha = row
+    url, final_url, fetched_at, status, headers, ctype, charset, body, codec, size, sha = row
     return ArchivedResponse(
         url=url, final_url=final_url, fetched_at=fetched_at, status_code=status,
         headers=tuple((h["name"], h["value"]) for h in headers or ()),
-        content_type=ctype, charset=charset, body=zlib.decompress(body_zlib), body_sha256=sha,
+        content_type=ctype, charset=charset, body=decompress_body(body, codec, size),
+        body_sha256=sha,
     )

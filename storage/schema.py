@@ -139,6 +139,8 @@ FETCHES = Table(
     ),
 )
 
+# As created by migration 1; migration 30 renames body_zlib and adds body_codec (a fresh
+# database goes through the same migrations, so it ends up identical to a migrated one).
 RESPONSES = Table(
     "responses",
     "Raw archive: one row per URL's latest successful response, body compressed (zlib).",
@@ -549,6 +551,30 @@ RUN_SUMMARY = View(
     ),
 )
 
+# Rows archived before migration 30 are all zlib: the DEFAULT fills body_codec for them.
+# Dropping it afterwards (and NOT NULL) makes a writer that forgets the codec fail rather
+# than label a zstd body as zlib.
+ARCHIVE_CODEC_STATEMENTS = (
+    "ALTER TABLE responses RENAME COLUMN body_zlib TO body_compressed",
+    "ALTER TABLE responses ADD COLUMN body_codec VARCHAR DEFAULT 'zlib'",
+    "ALTER TABLE responses ALTER COLUMN body_codec DROP DEFAULT",
+    "ALTER TABLE responses ALTER COLUMN body_codec SET NOT NULL",
+    "COMMENT ON TABLE responses IS " + quote(
+        "Raw archive: one row per URL's latest successful response, body compressed "
+        "(codec in body_codec)."
+    ),
+    "COMMENT ON COLUMN responses.body_bytes IS " + quote(
+        "Size of the body before compression (zstd needs it to decompress)."
+    ),
+    "COMMENT ON COLUMN responses.body_compressed IS " + quote(
+        "Body bytes (Content-Encoding removed), compressed with body_codec."
+    ),
+    "COMMENT ON COLUMN responses.body_codec IS " + quote(
+        "Compression of body_compressed: 'zstd' (level 1), or 'zlib' for rows archived "
+        "before schema version 30."
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -573,6 +599,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "SQL clients: run_summary view; runs.status names interrupted runs",
         statements=RUNS_COMMENTS,
         views=(RUN_SUMMARY,),
+    ),
+    Migration(
+        30,
+        "raw archive: body_codec column (zstd for new rows); body_zlib renamed body_compressed",
+        statements=ARCHIVE_CODEC_STATEMENTS,
     ),
 )
 

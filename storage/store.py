@@ -277,5 +277,5 @@ _FETCH_COLUMNS = (
 )
 _RESPONSE_COLUMNS = (
     "url, final_url, fetched_at, status_code, headers, content_type, charset, body_sha256, "
-    "body_bytes, body_zlib"
+    "body_bytes, body_compressed, body_codec"
 )

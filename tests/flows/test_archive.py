@@ -24,6 +24,7 @@ from flows.cli import app
 from flows.ingest import ingest
 from flows.reextract import ReextractParameters, reextract
 from flows.settings import IngestParameters
+from storage.codec import ARCHIVE_CODEC, decompress_body
 from storage.errors import DatabaseUnavailable
 from storage.warc import response_headers
 from tests.site import Site
@@ -173,8 +174,8 @@ def test_export_warc_reads_back_with_the_same_bodies(db: str, tmp_path: Path) ->
     result = CliRunner().invoke(app, ["export-warc", "--db", db, str(out)])
     assert result.exit_code == 0, result.output
 
-    stored = query(db, "SELECT coalesce(final_url, url), fetched_at, body_zlib, body_sha256 "
-                       "FROM responses ORDER BY fetched_at, url")
+    stored = query(db, "SELECT coalesce(final_url, url), fetched_at, body_compressed, body_codec, "
+                       "body_bytes, body_sha256 FROM responses ORDER BY fetched_at, url")
     with open(out, "rb") as handle:
         records = [
             (r.rec_type, r.rec_headers, r.http_headers, r.content_stream().read())
@@ -183,8 +184,9 @@ def test_export_warc_reads_back_with_the_same_bodies(db: str, tmp_path: Path) ->
     assert [r[0] for r in records] == ["warcinfo"] + ["request", "response"] * len(stored)
     assert records[0][1].protocol == "WARC/1.0"
     requests, responses = records[1::2], records[2::2]
-    for (uri, fetched_at, body_zlib, sha), request, response in zip(stored, requests, responses, strict=True):
-        body = zlib.decompress(body_zlib)  # type: ignore[arg-type]
+    for (uri, fetched_at, compressed, codec, size, sha), request, response in zip(stored, requests, responses, strict=True):
+        assert codec == ARCHIVE_CODEC
+        body = decompress_body(compressed, codec, size)  # type: ignore[arg-type]
         assert hashlib.sha256(body).hexdigest() == sha
         _, warc, http, payload = response
         assert payload == body  # byte for byte

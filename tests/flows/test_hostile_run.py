@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import gzip
 import socket
-import zlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from flows.cli import app
 from flows.ingest import ingest
 from flows.settings import IngestParameters
 from flows.summary import RunSummary
+from storage.codec import decompress_body
 from tests.fetching.conftest import FakeResolver, LoopbackBackend
 from tests.fetching.server import DEFAULT_ROUTES, HTML, LAST_MODIFIED, TestServer, ok, robots
 
@@ -244,8 +244,10 @@ def check_warc_export(tmp_path: Path, db: str, hostile: TestServer) -> None:
             for r in ArchiveIterator(handle) if r.rec_type == "response"
         }
     stored = {
-        str(url): zlib.decompress(body)  # type: ignore[arg-type]
-        for url, body in query(db, "SELECT coalesce(final_url, url), body_zlib FROM responses")
+        str(url): decompress_body(body, codec, size)  # type: ignore[arg-type]
+        for url, body, codec, size in query(
+            db, "SELECT coalesce(final_url, url), body_compressed, body_codec, body_bytes FROM responses"
+        )
     }
     assert {u: body for u, (_, body) in responses.items()} == stored
     headers, body = responses[hostile.url("/gzipped")]
