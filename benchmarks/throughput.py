@@ -261,6 +261,8 @@ class RunFigures:
     counts: dict[str, int]
     cpu_flow: float
     cpu_workers: float
+    peak_flow: int
+    peak_worker: int
 
 
 def run_flow_child(params_path: Path) -> None:
@@ -316,7 +318,7 @@ def run_flow(
     line = next(x for x in out.splitlines() if x.startswith(_RESULT))
     data = json.loads(line[len(_RESULT) :])
     return RunFigures(data["wall"], data["startup"], sampler.peak, data["timings"], data["counts"],
-                      data["cpu_flow"], data["cpu_workers"])
+                      data["cpu_flow"], data["cpu_workers"], sampler.peak_own, sampler.peak_child)
 
 
 class RssSampler(threading.Thread):
@@ -325,11 +327,16 @@ class RssSampler(threading.Thread):
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval, self.peak = pid, interval, 0
+        self.peak_own = self.peak_child = 0  # the process alone; its largest descendant
         self._done = threading.Event()
 
     def run(self) -> None:
         while not self._done.is_set():
-            self.peak = max(self.peak, sum(_rss(p) for p in _tree(self.pid)))
+            sizes = {p: _rss(p) for p in _tree(self.pid)}
+            own = sizes.pop(self.pid, 0)
+            self.peak = max(self.peak, own + sum(sizes.values()))
+            self.peak_own = max(self.peak_own, own)
+            self.peak_child = max(self.peak_child, max(sizes.values(), default=0))
             self._done.wait(self.interval)
 
     def stop(self) -> None:
@@ -520,7 +527,9 @@ def _benchmark(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitSt
     print(f"  outcomes: {_outcomes(first)}")
     print(f"end-to-end ratio (recite wall - fixed cost) / bare extraction: "
           f"{net_first / bare:.2f} (target <= 1.3)")
-    print(f"peak memory (sum of RSS, flow + extraction workers): {first.peak_rss / 2**20:.0f} MiB")
+    print(f"peak memory (sum of RSS, flow + extraction workers): {first.peak_rss / 2**20:.0f} MiB "
+          f"(flow process alone {first.peak_flow / 2**20:.0f} MiB, "
+          f"largest worker {first.peak_worker / 2**20:.0f} MiB)")
     print(f"CPU: flow process {first.cpu_flow:.1f} s, extraction workers {first.cpu_workers:.1f} s "
           f"(bare extraction: {bare * args.workers:.1f} s of pool wall); beside it: {beside}")
 

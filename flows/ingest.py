@@ -63,7 +63,7 @@ async def _ingest(params: IngestParameters) -> RunSummary:
     # client (an SSL context: ~30 ms of CPU per call); with one for the run it costs ~3 ms.
     with (
         SyncClientContext.get_or_create(),
-        WorkingDatabase(Path(params.db)) as wdb,
+        WorkingDatabase(Path(params.db), params.db_memory_limit) as wdb,
         ExtractionPool(params.extract_workers) as pool,
     ):
         store = Store(wdb.con)

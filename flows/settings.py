@@ -17,6 +17,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from fetching.config import DEFAULT_USER_AGENT, FetchConfig
 
+# A DuckDB size setting: a number and a unit (DuckDB accepts both 1000- and 1024-based).
+MEMORY_SIZE = r"^\d+(\.\d+)?\s*([KMGT]i?B)$"
+
 
 class IngestParameters(BaseModel):
     """Parameters of one ingest run."""
@@ -88,6 +91,12 @@ class IngestParameters(BaseModel):
     )
     dedup_batch: int = Field(
         2000, ge=1, le=100_000, description="Documents signed and compared per dedup task run."
+    )
+    db_memory_limit: str = Field(
+        "1GB", pattern=MEMORY_SIZE,
+        description="DuckDB memory limit of the run's database connection, e.g. '1GB'. DuckDB "
+        "caches the database in memory up to its limit (80% of RAM by default), so without "
+        "one a run's memory grows with the corpus; joins past it spill to disk.",
     )
     task_runner: str = Field(
         "default", pattern="^(default|dask)$",

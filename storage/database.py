@@ -11,6 +11,7 @@ never opened by clients; it survives between runs, so the next run resumes from 
 
 import contextlib
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,12 +27,18 @@ def working_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".work")
 
 
+_MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*([KMGT]i?B)$")
+
+
 class WorkingDatabase:
     """The working database of one run: a read-write connection, published at the end."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, memory_limit: str | None = None) -> None:
+        if memory_limit is not None and not _MEMORY_SIZE.match(memory_limit):
+            raise ValueError(f"not a DuckDB memory size: {memory_limit!r} (e.g. '1GB')")
         self.db_path = db_path
         self.work_path = working_path(db_path)
+        self.memory_limit = memory_limit
         self._con: duckdb.DuckDBPyConnection | None = None
 
     @property
@@ -53,6 +60,9 @@ class WorkingDatabase:
             if self.db_path.exists() and not self.work_path.exists():
                 _copy_atomic(self.db_path, self.work_path)
             self._con = _connect(self.work_path)
+            if self.memory_limit is not None:
+                # Validated above: a number and a unit, nothing to quote.
+                self._con.execute(f"SET memory_limit = '{self.memory_limit}'")
             migrate(self._con)
         return self
 
