@@ -16,9 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from fetching.config import DEFAULT_USER_AGENT, FetchConfig
-
-# A DuckDB size setting: a number and a unit (DuckDB accepts both 1000- and 1024-based).
-MEMORY_SIZE = r"^\d+(\.\d+)?\s*([KMGT]i?B)$"
+from storage.database import MEMORY_SIZE
 
 
 class IngestParameters(BaseModel):
@@ -93,7 +91,7 @@ class IngestParameters(BaseModel):
         2000, ge=1, le=100_000, description="Documents signed and compared per dedup task run."
     )
     db_memory_limit: str = Field(
-        "1GB", pattern=MEMORY_SIZE,
+        "1GB", pattern=f"^{MEMORY_SIZE}$",
         description="DuckDB memory limit of the run's database connection, e.g. '1GB'. DuckDB "
         "caches the database in memory up to its limit (80% of RAM by default), so without "
         "one a run's memory grows with the corpus; joins past it spill to disk.",

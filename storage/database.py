@@ -27,14 +27,15 @@ def working_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".work")
 
 
-_MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*([KMGT]i?B)$")
+# A DuckDB size setting: a number and a unit (DuckDB accepts both 1000- and 1024-based).
+MEMORY_SIZE = r"\d+(\.\d+)?\s*[KMGT]i?B"
 
 
 class WorkingDatabase:
     """The working database of one run: a read-write connection, published at the end."""
 
     def __init__(self, db_path: Path, memory_limit: str | None = None) -> None:
-        if memory_limit is not None and not _MEMORY_SIZE.match(memory_limit):
+        if memory_limit is not None and not re.fullmatch(MEMORY_SIZE, memory_limit):
             raise ValueError(f"not a DuckDB memory size: {memory_limit!r} (e.g. '1GB')")
         self.db_path = db_path
         self.work_path = working_path(db_path)

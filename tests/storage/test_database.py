@@ -55,7 +55,7 @@ def test_the_memory_limit_applies_to_the_run_connection(tmp_path) -> None:  # ty
     assert limit == "1.0 GiB"
 
 
-@pytest.mark.parametrize("bad", ["lots", "1GB'; DROP TABLE runs; --", "-1GB", "1 XB", ""])
+@pytest.mark.parametrize("bad", ["lots", "1GB\n", "1GB'; DROP TABLE runs; --", "-1GB", "1 XB", ""])
 def test_a_memory_limit_that_is_not_a_size_is_refused_before_connecting(tmp_path, bad) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="not a DuckDB memory size"):
         WorkingDatabase(tmp_path / "x.duckdb", bad)
