@@ -29,7 +29,6 @@ copies must all be found (``repeated_passages``), planted near copies with
 """
 
 import argparse
-import gzip
 import itertools
 import random
 import sys
@@ -40,7 +39,6 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import trafilatura
 from datasketch import MinHash, MinHashLSH
 
 from dedup.lsh import band_keys, candidate_pairs
@@ -55,6 +53,9 @@ from dedup.passages import (
 )
 from dedup.shingles import shingle_hash_sets
 from dedup.verify import jaccard, verify
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_corpus import load_texts  # a sibling module
 
 BANDS = ((0.5, 0.7), (0.7, 0.8), (0.8, 0.85), (0.85, 0.9), (0.9, 1.0))
 BOILERPLATE = (
@@ -79,20 +80,6 @@ EDIT_KINDS = (
     "truncate",
     "mixed",
 )
-
-
-def load_texts(corpus: Path, limit: int | None) -> list[str]:
-    """Extract the main text of every ``*.html.gz`` / ``*.html`` page under `corpus`."""
-    paths = sorted([*corpus.rglob("*.html.gz"), *corpus.rglob("*.html")])[:limit]
-    texts: list[str] = []
-    for path in paths:
-        raw = path.read_bytes()
-        html = gzip.decompress(raw) if path.name.endswith(".gz") else raw
-        doc = trafilatura.bare_extraction(html, with_metadata=True, deduplicate=False)
-        text = getattr(doc, "text", None) if doc is not None else None
-        if text:
-            texts.append(text)
-    return texts
 
 
 # --- planting -----------------------------------------------------------------

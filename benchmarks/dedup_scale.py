@@ -30,7 +30,6 @@ each step and the peak memory (maximum resident set) of that process.
 """
 
 import argparse
-import gzip
 import hashlib
 import json
 import random
@@ -48,13 +47,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-import trafilatura
 
 from dedup.cluster import DocInfo, cluster
 from dedup.lsh import band_keys, candidate_pairs, params_fingerprint
 from dedup.minhash import MinHashParams, signatures
 from dedup.shingles import shingle_hash_sets
 from dedup.verify import content_hash, verify
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_corpus import load_texts  # a sibling module
 
 T = TypeVar("T")
 _FALLBACK_WORDS = (
@@ -71,16 +72,12 @@ def load_paragraphs(corpus: Path | None, limit: int | None) -> list[list[str]]:
         rng = random.Random(0)
         words = _FALLBACK_WORDS.split()
         return [[rng.choice(words) for _ in range(rng.randint(20, 80))] for _ in range(2000)]
-    paths = sorted([*corpus.rglob("*.html.gz"), *corpus.rglob("*.html")])[:limit]
-    paragraphs: list[list[str]] = []
-    for path in paths:
-        raw = path.read_bytes()
-        html = gzip.decompress(raw) if path.name.endswith(".gz") else raw
-        doc = trafilatura.bare_extraction(html, with_metadata=True, deduplicate=False)
-        text = getattr(doc, "text", None) if doc is not None else None
-        if text:
-            paragraphs.extend(line.split() for line in text.split("\n") if len(line.split()) > 5)
-    return paragraphs
+    return [
+        line.split()
+        for text in load_texts(corpus, limit)
+        for line in text.split("\n")
+        if len(line.split()) > 5
+    ]
 
 
 def make_documents(

@@ -20,7 +20,6 @@ datasketch with the same tokenizer; the target is >= 5x.
 """
 
 import argparse
-import gzip
 import os
 import statistics
 import sys
@@ -29,26 +28,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-import trafilatura
 from datasketch import MinHash
 
 from dedup.minhash import MinHashParams, datasketch_hashfunc, signatures
 from dedup.normalize import tokenize
 from dedup.shingles import shingle_hash_sets, shingle_hashes, shingles
 
-
-def load_texts(corpus: Path, limit: int | None) -> list[str]:
-    """Extract the main text of every ``*.html.gz`` / ``*.html`` page under `corpus`."""
-    paths = sorted([*corpus.rglob("*.html.gz"), *corpus.rglob("*.html")])[:limit]
-    texts: list[str] = []
-    for path in paths:
-        raw = path.read_bytes()
-        html = gzip.decompress(raw) if path.name.endswith(".gz") else raw
-        doc = trafilatura.bare_extraction(html, with_metadata=True, deduplicate=False)
-        text = getattr(doc, "text", None) if doc is not None else None
-        if text:
-            texts.append(text)
-    return texts
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_corpus import load_texts  # a sibling module
 
 
 def _word_5grams(tokens: Sequence[str], k: int) -> list[bytes]:

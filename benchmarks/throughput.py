@@ -26,7 +26,6 @@ and its extraction workers).
 import argparse
 import asyncio
 import contextlib
-import gzip
 import json
 import math
 import os
@@ -45,6 +44,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_corpus import page_html, page_paths  # a sibling module
 
 # Text runs between tags; the longest few of a page are almost always its article text.
 _TEXT_RUN = re.compile(rb">([^<>]{40,})<")
@@ -70,13 +72,8 @@ class BasePage:
 
 def load_bases(corpus: Path) -> list[BasePage]:
     """The corpus pages (``*.html.gz`` / ``*.html``), sorted by name."""
-    paths = sorted([*corpus.rglob("*.html.gz"), *corpus.rglob("*.html")])
-    bases = []
-    for path in paths:
-        raw = path.read_bytes()
-        html = gzip.decompress(raw) if path.name.endswith(".gz") else raw
-        bases.append(BasePage(html, edit_spots(html), _charset(html)))
-    return bases
+    return [BasePage(html, edit_spots(html), _charset(html))
+            for html in map(page_html, page_paths(corpus))]
 
 
 def edit_spots(html: bytes, count: int = _EDIT_SPOTS) -> tuple[int, ...]:
