@@ -6,6 +6,7 @@ non-public, pin), robots.txt, then one request under the host's politeness slot.
 """
 
 import asyncio
+import contextvars
 import logging
 import random
 import time
@@ -97,6 +98,12 @@ class Fetcher:
         self._robots = RobotsCache(
             RobotsLoader(config, client, self._scheduler, self._resolve, self._token)
         )
+        # An asyncio task, and a socket's read callback, keep the context they were made
+        # in. Robots.txt loads and pooled connections outlive the batch whose fetch made
+        # them, so a batch's context (a Prefect task run's holds its transaction, and
+        # that the batch's results) would stay alive all run: 2,500 pages' bodies at
+        # 10,000 pages over 2,500 hosts. The fetches run in the Fetcher's own context.
+        self._context = contextvars.copy_context()
 
     async def fetch_many(
         self,
@@ -118,7 +125,7 @@ class Fetcher:
 
         async with asyncio.TaskGroup() as group:
             for index, request in enumerate(requests):
-                group.create_task(one(index, request))
+                group.create_task(one(index, request), context=self._context.copy())
         return [result for result in results if result is not None]
 
     async def fetch(self, request: FetchRequest) -> FetchResult:

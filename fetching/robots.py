@@ -183,13 +183,24 @@ class RobotsCache:
 
     def __init__(self, loader: RobotsLoader) -> None:
         self._loader = loader
+        self._rules: dict[str, RobotsRules] = {}
         self._pending: dict[str, asyncio.Task[RobotsRules]] = {}
 
     async def rules(self, origin: str) -> RobotsRules:
         """Rules of `origin` (scheme://host:port), loading them on first use."""
+        found = self._rules.get(origin)
+        if found is not None:
+            return found
         task = self._pending.get(origin)
         if task is None:
             task = asyncio.ensure_future(self._loader(origin))
             self._pending[origin] = task
+            task.add_done_callback(lambda done: self._settle(origin, done))
         # Shield: one waiter being cancelled must not cancel the shared fetch.
         return await asyncio.shield(task)
+
+    def _settle(self, origin: str, task: "asyncio.Task[RobotsRules]") -> None:
+        """Keep the loaded rules, not the task: a done task keeps its context alive."""
+        del self._pending[origin]
+        if not task.cancelled() and task.exception() is None:
+            self._rules[origin] = task.result()
