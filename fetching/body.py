@@ -78,19 +78,21 @@ async def read_decoded(
     """Decoded body and raw byte count; past `max_bytes` decoded bytes, TooLargeError
     (or, with `truncate`, the first `max_bytes`)."""
     layers = [_ZlibLayer(e) for e in reversed(encodings)]  # undo the last coding first
-    out = bytearray()
-    raw = 0
+    # Pieces joined once at the end: growing one buffer copies the body again and again.
+    pieces: list[bytes] = []
+    size = raw = 0
     async for chunk in raw_chunks:
         raw += len(chunk)
-        for piece in _through(layers, chunk):
-            out += piece
-            if len(out) > max_bytes:
+        for piece in _through(layers, chunk) if layers else (chunk,):
+            pieces.append(piece)
+            size += len(piece)
+            if size > max_bytes:
                 if truncate:
-                    return bytes(out[:max_bytes]), raw
+                    return b"".join(pieces)[:max_bytes], raw
                 raise TooLargeError(f"body exceeds {max_bytes} bytes after decoding")
     for layer in layers:
         layer.finish()
-    return bytes(out), raw
+    return b"".join(pieces), raw
 
 
 def _through(layers: list[_ZlibLayer], chunk: bytes) -> Iterator[bytes]:

@@ -29,6 +29,7 @@ from fetching.errors import (
     TotalTimeoutError,
 )
 from fetching.guard import IPAddress, Resolver, SystemResolver, resolve_checked
+from fetching.streams import AsyncioBackend
 
 _PinMap = Mapping[tuple[str, int], tuple[str, ...]]
 _PINS: contextvars.ContextVar[_PinMap | None] = contextvars.ContextVar(
@@ -161,7 +162,7 @@ def make_client(
     replaces the default trust store (certifi), e.g. for a corporate CA.
     """
     backend = PinnedBackend(
-        network_backend or httpcore.AnyIOBackend(),
+        network_backend or AsyncioBackend(),
         resolver or SystemResolver(),
         allow_private=config.allow_private_addresses,
         resolve_timeout=config.connect_timeout,

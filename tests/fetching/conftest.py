@@ -22,6 +22,7 @@ import pytest
 from fetching import FetchConfig, Fetcher, FetchRequest, FetchResult, make_client
 from fetching.errors import DNSError
 from fetching.guard import IPAddress
+from fetching.streams import AsyncioBackend
 from tests.fetching.server import DEFAULT_ROUTES, TestServer
 
 PUBLIC_IP = "93.184.216.34"
@@ -79,7 +80,7 @@ class LoopbackBackend(httpcore.AsyncNetworkBackend):
     """Opens every TCP connection to 127.0.0.1 and records what was asked for."""
 
     def __init__(self) -> None:
-        self.inner = httpcore.AnyIOBackend()
+        self.inner = AsyncioBackend()
         self.connects: list[tuple[str, int]] = []
 
     async def connect_tcp(
