@@ -1,10 +1,11 @@
 """An httpcore network backend on plain asyncio streams.
 
 httpcore's default goes through anyio, whose cancel scopes, backend lookups and
-per-call attribute tables cost more CPU than the bytes they carry on a fast link
-(about a millisecond per request in a profile of 2,500 loopback fetches). recite
-runs only on asyncio, so the streams here use it directly; timeouts and errors map
-to httpcore's exceptions exactly as its anyio backend maps them.
+per-call attribute tables cost more CPU than the bytes they carry on a fast link:
+2,000 pages and 500 robots.txt over loopback took 5.7 s of the fetching process's
+CPU through anyio and 4.4 s through these streams (medians of alternating runs).
+recite runs only on asyncio, so the streams here use it directly; timeouts and errors
+map to httpcore's exceptions as its anyio backend maps them.
 """
 
 import asyncio
@@ -104,9 +105,13 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         with _mapped(httpcore.ConnectTimeout, httpcore.ConnectError):
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(host, port, local_addr=local)
-            sock = writer.get_extra_info("socket")
-            for option in socket_options or ():
-                sock.setsockopt(*option)
+            try:
+                sock = writer.get_extra_info("socket")
+                for option in socket_options or ():
+                    sock.setsockopt(*option)
+            except OSError:
+                writer.close()
+                raise
         return AsyncioStream(reader, writer)
 
     async def connect_unix_socket(
