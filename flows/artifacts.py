@@ -11,6 +11,7 @@ fails a run. The report reads the run's working database through the flow's conn
 before the database is published.
 """
 
+import asyncio
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from uuid import UUID
@@ -49,6 +50,8 @@ class FetchProgress:
         self.total = total
         self.done = 0
         self._id = artifact_id
+        self._sent = 0
+        self._lock = asyncio.Lock()
 
     @classmethod
     async def create(cls, total: int) -> "FetchProgress":
@@ -68,13 +71,21 @@ class FetchProgress:
         self.done += n
         if self._id is None or not self.total:
             return
-        try:
-            await aupdate_progress_artifact(
-                self._id, min(100.0, 100.0 * self.done / self.total),
-                description=f"{self.done} of {self.total} URLs fetched.",
-            )
-        except Exception as exc:
-            _logger().warning("could not update the %s artifact: %r", PROGRESS_KEY, exc)
+        # Batches finish concurrently: one update at a time, each sending the count as it
+        # is then, so an earlier, slower update never lands after a later one (the final
+        # figure would stay below 100%).
+        async with self._lock:
+            done = self.done
+            if done <= self._sent:
+                return  # a later call's count went out already
+            try:
+                await aupdate_progress_artifact(
+                    self._id, min(100.0, 100.0 * done / self.total),
+                    description=f"{done} of {self.total} URLs fetched.",
+                )
+                self._sent = done
+            except Exception as exc:
+                _logger().warning("could not update the %s artifact: %r", PROGRESS_KEY, exc)
 
 
 class RunReport:
