@@ -554,7 +554,6 @@ def _benchmark(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitSt
     return 0
 
 
-
 def _first_run(params: dict[str, Any], workdir: Path, env: dict[str, str],
                helpers: dict[str, int], fixed: float, bare: float,
                args: argparse.Namespace) -> RunFigures:
