@@ -72,6 +72,16 @@ class Api:
         self.url = url.rstrip("/")
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        # Prefect's server answers 503 for errors a client can retry (a busy SQLite
+        # database, prefect/server/api/server.py), and Prefect's own client retries them.
+        for _ in range(5):
+            status, answer = self._call_once(method, path, body)
+            if status != 503:
+                break
+            time.sleep(1)
+        return status, answer
+
+    def _call_once(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
             self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
