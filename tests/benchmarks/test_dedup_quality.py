@@ -28,14 +28,6 @@ def test_ground_truth_counts_every_shared_pair() -> None:
     assert truth == {(0, 1): 0.5, (0, 3): 1.0, (1, 3): 0.5}
 
 
-def test_help(capsys: pytest.CaptureFixture[str]) -> None:
-    bench = load_benchmark("dedup_quality")
-    with pytest.raises(SystemExit) as exit_info:
-        bench.main(["--help"])
-    assert exit_info.value.code == 0
-    assert "--corpus" in capsys.readouterr().out
-
-
 def test_empty_corpus(tmp_path: Path) -> None:
     bench = load_benchmark("dedup_quality")
     assert bench.main(["--corpus", str(tmp_path)]) == 1

@@ -21,14 +21,6 @@ def test_runs_without_a_corpus(capsys: pytest.CaptureFixture[str]) -> None:
     assert "incremental: 4 new documents against 40 stored" in capsys.readouterr().out
 
 
-def test_help(capsys: pytest.CaptureFixture[str]) -> None:
-    bench = load_benchmark("dedup_scale")
-    with pytest.raises(SystemExit) as exit_info:
-        bench.main(["--help"])
-    assert exit_info.value.code == 0
-    assert "--docs" in capsys.readouterr().out
-
-
 def test_store_mode_runs_the_duckdb_path(capsys: pytest.CaptureFixture[str]) -> None:
     bench = load_benchmark("dedup_scale")
     assert bench.main(["--stores", "300,600", "--new", "40", "--dedup-batch", "15"]) == 0

@@ -15,11 +15,3 @@ def test_runs_at_a_tiny_size(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     sizes = [float(line.split()[0]) for line in lines[2:]]
     assert len(sizes) == 2 and sizes[1] >= 4
     assert list(tmp_path.iterdir()) == []  # each size's databases are removed
-
-
-def test_help(capsys: pytest.CaptureFixture[str]) -> None:
-    bench = load_benchmark("publish_cost")
-    with pytest.raises(SystemExit) as exit_info:
-        bench.main(["--help"])
-    assert exit_info.value.code == 0
-    assert "--sizes" in capsys.readouterr().out

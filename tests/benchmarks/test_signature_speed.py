@@ -13,11 +13,3 @@ def test_runs_and_reports(tiny_corpus: Path, capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     assert "recite == datasketch(hashfunc=recite) on a sample: True" in out
     assert "docs/s" in out and "ratio recite / datasketch" in out
-
-
-def test_help(capsys: pytest.CaptureFixture[str]) -> None:
-    bench = load_benchmark("signature_speed")
-    with pytest.raises(SystemExit) as exit_info:
-        bench.main(["--help"])
-    assert exit_info.value.code == 0
-    assert "--corpus" in capsys.readouterr().out

@@ -14,11 +14,3 @@ def test_runs_against_a_running_server(capsys: pytest.CaptureFixture[str]) -> No
     out = capsys.readouterr().out
     assert "Prefect alone" in out and "recite run --seeds" in out
     assert "recite's own start-up" in out
-
-
-def test_help(capsys: pytest.CaptureFixture[str]) -> None:
-    bench = load_benchmark("startup")
-    with pytest.raises(SystemExit) as exit_info:
-        bench.main(["--help"])
-    assert exit_info.value.code == 0
-    assert "--repeat" in capsys.readouterr().out

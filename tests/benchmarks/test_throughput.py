@@ -32,11 +32,3 @@ def test_copies_differ_and_urls_spread_over_hosts(tiny_corpus: Path) -> None:
     assert all(b"copy" + str(i).encode() in page for i, page in enumerate(pages))
     assert bench.host_of(0, 300) == "127.0.1.1" and bench.host_of(251, 300) == "127.0.2.2"
     assert bench.page_url(5, 4, 8080) == "http://127.0.1.2:8080/p/5"
-
-
-def test_help(capsys: pytest.CaptureFixture[str]) -> None:
-    bench = load_benchmark("throughput")
-    with pytest.raises(SystemExit) as exit_info:
-        bench.main(["--help"])
-    assert exit_info.value.code == 0
-    assert "--pages" in capsys.readouterr().out
