@@ -534,9 +534,7 @@ def _benchmark(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitSt
 
     second = run_flow(params, workdir, env)
     net_second = second.wall - fixed
-    print(f"second run, nothing changed: {second.wall:.1f} s wall, {net_second:.1f} s net")
-    _print_stages(second, args.pages)
-    print(f"  outcomes: {_outcomes(second)}")
+    _print_run("second run, nothing changed", second, fixed, args.pages)
     print(f"second / first, net of the fixed cost: {net_second / net_first:.2f} (target <= 0.25; "
           f"politeness floor {args.pages_per_host * args.per_host_delay:g} s)")
 
@@ -563,9 +561,7 @@ def _first_run(params: dict[str, Any], workdir: Path, env: dict[str, str],
     beside = ", ".join(f"{name} {tree_cpu(pid) - before[name]:.1f} s"
                        for name, pid in helpers.items())
     net_first = first.wall - fixed
-    print(f"first run: {first.wall:.1f} s wall, {net_first:.1f} s net of the fixed cost")
-    _print_stages(first, args.pages)
-    print(f"  outcomes: {_outcomes(first)}")
+    _print_run("first run", first, fixed, args.pages)
     print(f"end-to-end ratio (recite wall - fixed cost) / bare extraction: "
           f"{net_first / bare:.2f} (target <= 1.3)")
     print(f"peak memory (sum of RSS, flow + extraction workers): {first.peak_rss / 2**20:.0f} MiB "
@@ -597,6 +593,13 @@ def print_profile(path: Path, top: int = 25) -> None:
     print("  top by total samples (the frame or anything it calls):")
     for frame, n in sorted(total.items(), key=lambda kv: -kv[1])[:top]:
         print(f"  {100 * n / samples:5.1f}%  {frame}")
+
+
+def _print_run(title: str, run: RunFigures, fixed: float, pages: int) -> None:
+    """A run's wall time (and net of the fixed cost), its stages and its outcomes."""
+    print(f"{title}: {run.wall:.1f} s wall, {run.wall - fixed:.1f} s net of the fixed cost")
+    _print_stages(run, pages)
+    print(f"  outcomes: {_outcomes(run)}")
 
 
 def _print_stages(run: RunFigures, pages: int) -> None:
