@@ -79,6 +79,13 @@ def print_summary(summary: RunSummary) -> None:
     for name, n in summary.totals:
         totals.add_row(name, str(n))
     console.print(totals)
+    if summary.status == "completed_with_errors":
+        failed = summary.count("errors")
+        err.print(
+            f"[yellow]completed with errors: {failed} item(s) failed a dedup step and were set "
+            "aside; the rest is published. See them with `recite sql -c \"SELECT * FROM "
+            f"step_failures WHERE run_id = '{summary.run_id}'\"`; the next run tries them again."
+        )
 
 
 def _quiet_prefect() -> None:

@@ -1,21 +1,39 @@
-"""The dedup step of a run, shared by the `ingest` and `reextract` flows (Prefect tasks)."""
+"""The dedup step of a run, shared by the `ingest` and `reextract` flows (Prefect tasks).
+
+Each part is isolated (flows/isolation.py): a document or passage that makes its step
+fail is set aside and recorded, the rest is done, and the run publishes.
+"""
+
+from collections.abc import Sequence
 
 from dedup.lsh import params_fingerprint
 from flows.dedup_step import DedupConfig
 from flows.faults import checkpoint
+from flows.isolation import Failures, guarded, isolate
+from flows.steps import BatchReport
 from flows.summary import Tally
-from flows.tasks import dedup_batch, dedup_clusters, dedup_passages
+from flows.tasks import dedup_batch, dedup_clusters, dedup_passages, unwalked
 from storage.dedup_store import DedupStore
 
 
-def run_dedup(dstore: DedupStore, config: DedupConfig, tally: Tally) -> None:
+def run_dedup(dstore: DedupStore, config: DedupConfig, tally: Tally, failures: Failures) -> None:
     """Sign new or changed documents, verify their pairs, rebuild clusters, find repeats."""
     dstore.set_settings(config.threshold, config.boilerplate_min_docs)
-    pending = dstore.documents_to_index(params_fingerprint(config.params))
+    failed = failures.ids("dedup")  # tried in this run already: the next run tries again
+    pending = [
+        d for d in dstore.documents_to_index(params_fingerprint(config.params)) if d not in failed
+    ]
+
+    def sign(ids: Sequence[int]) -> BatchReport:
+        return dedup_batch(dstore, ids, config.params)
+
     for start in range(0, len(pending), config.batch):
-        tally.add(dedup_batch(dstore, pending[start : start + config.batch], config.params))
+        for report in isolate(pending[start : start + config.batch], sign, "dedup", int, failures):
+            tally.add(report)
         checkpoint("dedup-batch")
-    tally.add(dedup_clusters(dstore, config.threshold))
+    clusters = guarded(lambda: dedup_clusters(dstore, config.threshold), "clusters", failures)
+    if clusters is not None:
+        tally.add(clusters)
     checkpoint("clusters")
-    tally.add(dedup_passages(dstore))
+    tally.add(dedup_passages(dstore, unwalked(failures)))
     checkpoint("passages")

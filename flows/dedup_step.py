@@ -23,6 +23,7 @@ from dedup import (
 )
 from dedup.hashing import U64Array
 from dedup.lsh import params_fingerprint
+from flows.isolation import Failures, isolate
 from flows.shingle_cache import ShingleCache
 from storage.dedup_store import DedupStore, PairRow, SignatureBatch
 
@@ -154,14 +155,27 @@ def rebuild_clusters(dstore: DedupStore, threshold: float) -> tuple[int, int]:
     return len({m.cluster_id for m in members}), len(members)
 
 
-def index_passages(dstore: DedupStore, now: datetime, batch: int = 5000) -> tuple[int, int]:
-    """Index new distinct passages and verify their near repeats; return (indexed, pairs)."""
+def index_passages(
+    dstore: DedupStore, now: datetime, failures: Failures | None = None, batch: int = 5000
+) -> tuple[int, int]:
+    """Index new distinct passages and verify their near repeats; return (indexed, pairs).
+
+    With `failures`, a batch that fails is split until the passages that fail alone are
+    found; those are recorded and left unindexed (the next run tries them again).
+    """
     params = PASSAGE_PARAMS
+    failures = failures if failures is not None else Failures(raise_errors=True)
     indexed = found = 0
-    while rows := dstore.passages_to_index(batch):
+
+    def index(rows: Sequence[tuple[int, str]]) -> int:
         with dstore.transaction():
-            found += _index_passage_batch(dstore, rows, params, now)
-        indexed += len(rows)
+            return _index_passage_batch(dstore, rows, params, now)
+
+    while rows := dstore.passages_to_index(batch, exclude=failures.ids("passages")):
+        before = len(failures.ids("passages"))
+        done = isolate(rows, index, "passages", lambda row: row[0], failures)
+        found += sum(done)
+        indexed += len(rows) - (len(failures.ids("passages")) - before)
     return indexed, found
 
 

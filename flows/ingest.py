@@ -26,6 +26,7 @@ from flows.dedup_pass import run_dedup
 from flows.dedup_step import DedupConfig, save_and_verify
 from flows.extraction import ExtractionPool
 from flows.faults import checkpoint
+from flows.isolation import Failures, finish_status, isolate
 from flows.progress import RunProgress
 from flows.run_parameters import complete_parameters
 from flows.seeds import SeedDocument, SeedLimits
@@ -75,13 +76,14 @@ async def _ingest(params: IngestParameters) -> RunSummary:
             with write_errors(wdb.work_path):
                 await _run(run, pool, resume_since)
                 with clock.timed("clusters"):
-                    _dedup(params, run.dstore, tally)
+                    _dedup(params, run.dstore, tally, run.failures)
         except BaseException as exc:
             with contextlib.suppress(Exception):
                 store.finish_run(run_id, "failed", tally.counts, now(), error=repr(exc)[:2000])
             raise
         with write_errors(wdb.work_path):
-            store.finish_run(run_id, "completed", tally.counts, now())
+            status = finish_status(store, run_id, run.failures, tally)
+            store.finish_run(run_id, status, tally.counts, now())
             totals = store.totals()
         await report.publish(tally.as_tuple(), totals)
         checkpoint("run-finished")
@@ -90,7 +92,8 @@ async def _ingest(params: IngestParameters) -> RunSummary:
         checkpoint("published")
     get_run_logger().info("stage seconds: %s", dict(clock.as_tuple()))
     return RunSummary(
-        run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())), clock.as_tuple()
+        run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())), clock.as_tuple(),
+        status,
     )
 
 
@@ -111,6 +114,7 @@ class _Run:
     tally: Tally
     clock: StageClock
     shingles: ShingleCache = field(default_factory=ShingleCache)
+    failures: Failures = field(default_factory=Failures)
 
 
 async def _run(run: _Run, pool: ExtractionPool, resume_since: datetime | None) -> None:
@@ -162,19 +166,23 @@ async def _store(run: _Run, batches: Batches, batch: InFlight, progress: RunProg
     # server ~35 ms of CPU, more than the work on 200 documents (it shows in the counts).
     minhash = MinHashParams()
     changed = list(report.changed)
+
+    def sign(ids: Sequence[int]) -> tuple[int, int, int]:
+        signed = batches.sign(run.dstore.rows_to_sign(ids), minhash)
+        return save_and_verify(run.dstore, signed, minhash, now(), run.shingles)
+
     with run.clock.timed("dedup"):
         for start in range(0, len(changed), run.params.dedup_batch):
-            rows = run.dstore.rows_to_sign(changed[start : start + run.params.dedup_batch])
-            signed = batches.sign(rows, minhash)
-            counts = save_and_verify(run.dstore, signed, minhash, now(), run.shingles)
-            run.tally.add(dedup_report(*counts))
+            chunk = changed[start : start + run.params.dedup_batch]
+            for counts in isolate(chunk, sign, "dedup", int, run.failures):
+                run.tally.add(dedup_report(*counts))
             checkpoint("dedup-batch")
 
 
-def _dedup(params: IngestParameters, dstore: DedupStore, tally: Tally) -> None:
+def _dedup(params: IngestParameters, dstore: DedupStore, tally: Tally, failures: Failures) -> None:
     """Sign what is left (seeds, earlier runs' leftovers), rebuild clusters, find repeats."""
     config = DedupConfig(params.dedup_threshold, params.boilerplate_min_docs, params.dedup_batch)
-    run_dedup(dstore, config, tally)
+    run_dedup(dstore, config, tally, failures)
 
 
 def _cited_urls(seeds: Sequence[SeedDocument]) -> list[str]:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows.dedup_pass import run_dedup
 from flows.dedup_step import DedupConfig
 from flows.extraction import ExtractionPool
+from flows.isolation import Failures, finish_status
 from flows.progress import RunProgress
 from flows.reextract_steps import PageGroup, extract_groups, group_pages, store_reextracted
 from flows.steps import BatchReport, now
@@ -86,16 +87,20 @@ def reextract(params: ReextractParameters = ReextractParameters()) -> RunSummary
         store = Store(wdb.con)
         archive = ArchiveStore(wdb.con)
         store.start_run(run_id, {"flow": "reextract", **params.model_dump(mode="json")}, now())
+        failures = Failures()
         try:
             _reextract(params, store, archive, pool, tally)
-            run_dedup(DedupStore(wdb.con), _dedup_config(params, archive), tally)
+            run_dedup(DedupStore(wdb.con), _dedup_config(params, archive), tally, failures)
         except BaseException as exc:
             store.finish_run(run_id, "failed", tally.counts, now(), error=repr(exc)[:2000])
             raise
-        store.finish_run(run_id, "completed", tally.counts, now())
+        status = finish_status(store, run_id, failures, tally)
+        store.finish_run(run_id, status, tally.counts, now())
         totals = store.totals()
         wdb.publish()
-    return RunSummary(run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())))
+    return RunSummary(
+        run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())), status=status
+    )
 
 
 def _reextract(

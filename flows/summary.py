@@ -16,6 +16,8 @@ class RunSummary:
     totals: tuple[tuple[str, int], ...]
     # Wall seconds by stage (fetch, extract, store, dedup, publish, ...); stages overlap.
     timings: tuple[tuple[str, float], ...] = ()
+    # 'completed', or 'completed_with_errors' when a dedup step set items aside.
+    status: str = "completed"
 
     def count(self, stage: str, reason: str | None = None) -> int:
         """Items of a stage (with a given reason, or all of them)."""

@@ -24,6 +24,7 @@ from flows.dedup_step import (
     signature_batch,
 )
 from flows.extraction import ExtractionPool
+from flows.isolation import Failures
 from flows.seeds import SeedDocument, SeedLimits, discover, read_seed, skipped
 from flows.steps import BatchReport, now, pages_to_extract, store_fetch_batch, store_seeds
 from storage.dedup_store import DedupStore, SignatureBatch
@@ -117,9 +118,12 @@ def dedup_clusters(dstore: DedupStore, threshold: float) -> BatchReport:
 
 
 @task(name="dedup-passages", cache_policy=NO_CACHE)
-def dedup_passages(dstore: DedupStore) -> BatchReport:
-    """Index new distinct passages and verify their near repeats."""
-    indexed, pairs = index_passages(dstore, now())
+def dedup_passages(dstore: DedupStore, failures: Failures) -> BatchReport:
+    """Index new distinct passages and verify their near repeats; set aside those that fail.
+
+    Pass `failures` through `unwalked`: Prefect would otherwise hand the task a copy.
+    """
+    indexed, pairs = index_passages(dstore, now(), failures)
     return BatchReport((("passages", "indexed", indexed), ("passages", "near_repeat_pairs", pairs)))
 
 

@@ -7,7 +7,7 @@ Bulk rows go in through Arrow tables (zero-copy from numpy), not executemany.
 """
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -151,6 +151,72 @@ class DedupStore:
             )
             self.con.execute("INSERT INTO doc_bands SELECT * FROM new_bands")
 
+    def forget_documents(self, doc_ids: Sequence[int]) -> None:
+        """Drop the signatures, band keys, pairs and clusters derived from these documents' text.
+
+        Called in the transaction that replaces their text: until they are signed again
+        they have no signature (so `documents_to_index` lists them) and nothing matches
+        against their old bands. Every cluster that held one of them goes whole: its other
+        members' pairs still stand and the next cluster rebuild joins them again, while a
+        cluster kept around an edited member could name a canonical document that no
+        longer belongs to it.
+        """
+        if not doc_ids:
+            return
+        with self._registered("edited_ids", self._ids_table(doc_ids)):
+            self.con.execute("DELETE FROM doc_bands WHERE doc_id IN (SELECT id FROM edited_ids)")
+            self.con.execute(
+                "DELETE FROM duplicate_pairs WHERE doc_a IN (SELECT id FROM edited_ids) "
+                "OR doc_b IN (SELECT id FROM edited_ids)"
+            )
+            self.con.execute(
+                "DELETE FROM doc_signatures WHERE doc_id IN (SELECT id FROM edited_ids)"
+            )
+            self.con.execute(
+                "DELETE FROM clusters WHERE cluster_id IN "
+                "(SELECT cluster_id FROM clusters WHERE doc_id IN (SELECT id FROM edited_ids))"
+            )
+
+    def passage_hashes_of(self, doc_ids: Sequence[int]) -> list[int]:
+        """The distinct normalized passage hashes the documents in `doc_ids` hold now."""
+        if not doc_ids:
+            return []
+        with self._registered("probe_ids", self._ids_table(doc_ids)):
+            rows = self.con.execute(
+                "SELECT DISTINCT p.norm_hash FROM passages p "
+                "JOIN probe_ids i ON i.id = p.doc_id WHERE p.counts_for_repeats"
+            ).fetchall()
+        return [int(h) for (h,) in rows]
+
+    def forget_vanished_passages(self, hashes: Sequence[int]) -> None:
+        """Drop the near-repeat index and pairs of those `hashes` no passage holds any more.
+
+        The passage index is keyed by normalized text, shared by every document holding it:
+        a hash stays while one countable passage anywhere still has it. One left behind would
+        be a candidate whose text no verification can read (issue 13), and if the text came
+        back later it would never be indexed again, missing pairs a fresh run finds.
+        """
+        if not hashes:
+            return
+        with self._registered("old_hashes", self._ids_table(hashes)):
+            self.con.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE vanished_hashes AS
+                SELECT o.id FROM old_hashes o
+                WHERE NOT EXISTS (SELECT 1 FROM passages p
+                                  WHERE p.norm_hash = o.id AND p.counts_for_repeats)
+                """
+            )
+        try:
+            vanished = "(SELECT id FROM vanished_hashes)"
+            self.con.execute(f"DELETE FROM passage_bands WHERE passage_hash IN {vanished}")
+            self.con.execute(f"DELETE FROM passage_index WHERE passage_hash IN {vanished}")
+            self.con.execute(
+                f"DELETE FROM passage_pairs WHERE hash_a IN {vanished} OR hash_b IN {vanished}"
+            )
+        finally:
+            self.con.execute("DROP TABLE vanished_hashes")
+
     def candidate_pairs(self, doc_ids: Sequence[int]) -> list[tuple[int, int]]:
         """Pairs (a < b) sharing a band key, at least one of them in `doc_ids`."""
         with self._registered("probe_ids", self._ids_table(doc_ids)):
@@ -240,17 +306,24 @@ class DedupStore:
 
     # passages -----------------------------------------------------------------------
 
-    def passages_to_index(self, batch: int) -> list[tuple[int, str]]:
-        """(norm_hash, text) of up to `batch` distinct countable passages not yet indexed."""
-        rows = self.con.execute(
-            """
-            SELECT p.norm_hash, min(p.text)
-            FROM passages p LEFT JOIN passage_index i ON i.passage_hash = p.norm_hash
-            WHERE p.counts_for_repeats AND i.passage_hash IS NULL
-            GROUP BY p.norm_hash ORDER BY p.norm_hash LIMIT ?
-            """,
-            [batch],
-        ).fetchall()
+    def passages_to_index(
+        self, batch: int, exclude: Collection[int] = ()
+    ) -> list[tuple[int, str]]:
+        """(norm_hash, text) of up to `batch` distinct countable passages not yet indexed.
+
+        Hashes in `exclude` (passages that failed earlier in the run) are left out.
+        """
+        with self._registered("excluded", self._ids_table(sorted(exclude))):
+            rows = self.con.execute(
+                """
+                SELECT p.norm_hash, min(p.text)
+                FROM passages p LEFT JOIN passage_index i ON i.passage_hash = p.norm_hash
+                WHERE p.counts_for_repeats AND i.passage_hash IS NULL
+                  AND p.norm_hash NOT IN (SELECT id FROM excluded)
+                GROUP BY p.norm_hash ORDER BY p.norm_hash LIMIT ?
+                """,
+                [batch],
+            ).fetchall()
         return [(int(h), str(t)) for h, t in rows]
 
     def save_passage_index(

@@ -50,3 +50,12 @@ def document_id(kind: str, key: str) -> int:
     """A stable 63-bit id for a document key (seed path or page URL), same in every run."""
     digest = hashlib.sha256(f"{kind}\x00{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") >> 1
+
+
+@dataclass(frozen=True, slots=True)
+class StepFailure:
+    """An item a dedup step could not process in a run, and why (the `step_failures` table)."""
+
+    stage: str  # 'dedup', 'passages' or 'clusters'
+    item: int | None  # documents.doc_id or passages.norm_hash; None for a whole step
+    error: str

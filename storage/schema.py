@@ -575,6 +575,53 @@ ARCHIVE_CODEC_STATEMENTS = (
     ),
 )
 
+STEP_FAILURES = Table(
+    "step_failures",
+    "One row per item a dedup step could not process in a run (the run went on without it).",
+    (
+        ("run_id", "VARCHAR", "runs.run_id of the run in which the step failed."),
+        ("stage", "VARCHAR",
+         "'dedup' (signing and verifying a document), 'passages' (indexing a passage) or "
+         "'clusters' (rebuilding the clusters)."),
+        ("item", "BIGINT",
+         "documents.doc_id for 'dedup', passages.norm_hash for 'passages', NULL for 'clusters'."),
+        ("error", "VARCHAR", "The error, as 'Type: message'."),
+        ("failed_at", "TIMESTAMPTZ", "When it failed. The next run tries the item again."),
+    ),
+)
+
+# A run whose dedup steps failed on some items publishes the rest (issue 13).
+STEP_FAILURE_STATEMENTS = (
+    "COMMENT ON COLUMN runs.status IS " + quote(
+        "'running', 'completed', 'completed_with_errors' (published; some items failed a "
+        "dedup step, see step_failures), 'failed', or 'interrupted' (killed; marked by the "
+        "next run)."
+    ),
+)
+
+_RUN_SUMMARY_COMMENTS = {
+    "status": "'running', 'completed', 'completed_with_errors', 'failed', or 'interrupted' "
+    "(killed before it ended).",
+    "seconds": "Duration of a finished run (completed, with errors, or failed), in seconds "
+    "(else NULL).",
+    "problems": "Failed fetches, extractions and dedup steps by reason, e.g. "
+    "'fetch:http_4xx=3', 'errors:passages=1'.",
+}
+
+RUN_SUMMARY_WITH_ERRORS = View(
+    RUN_SUMMARY.name,
+    RUN_SUMMARY.comment,
+    RUN_SUMMARY.select.replace(
+        "WHERE stage = 'extract' AND reason <> 'ok'",
+        "WHERE (stage = 'extract' AND reason <> 'ok') OR stage = 'errors'",
+    ).replace(
+        "WHEN r.status IN ('completed', 'failed')",
+        "WHEN r.status IN ('completed', 'completed_with_errors', 'failed')",
+    ),
+    tuple((name, _RUN_SUMMARY_COMMENTS.get(name, text)) for name, text in RUN_SUMMARY.columns),
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -604,6 +651,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         30,
         "raw archive: body_codec column (zstd for new rows); body_zlib renamed body_compressed",
         statements=ARCHIVE_CODEC_STATEMENTS,
+    ),
+    Migration(
+        40,
+        "step_failures: dedup steps set failing items aside; runs.status completed_with_errors",
+        (STEP_FAILURES,),
+        statements=STEP_FAILURE_STATEMENTS,
+        views=(RUN_SUMMARY_WITH_ERRORS,),
     ),
 )
 

@@ -12,7 +12,8 @@ import pyarrow as pa
 from extractors.records import Citation, Passage
 from fetching.records import FetchRequest, FetchResult, Validators
 from storage import bulk
-from storage.records import DocumentRow, SeedRow
+from storage.dedup_store import DedupStore
+from storage.records import DocumentRow, SeedRow, StepFailure
 from storage.tx import transaction
 
 
@@ -69,6 +70,16 @@ class Store:
             if rows:
                 self.con.executemany("INSERT INTO run_counts VALUES (?, ?, ?, ?)", rows)
 
+    def save_failures(self, run_id: str, failures: Sequence[StepFailure], now: datetime) -> None:
+        """Record the items a dedup step set aside in this run, in their own transaction."""
+        if not failures:
+            return
+        with self.transaction():
+            self.con.executemany(
+                "INSERT INTO step_failures VALUES (?, ?, ?, ?, ?)",
+                [[run_id, f.stage, f.item, f.error, now] for f in failures],
+            )
+
     # seeds and documents ----------------------------------------------------------------
 
     def save_seed(self, seed: SeedRow, now: datetime) -> None:
@@ -115,6 +126,7 @@ class Store:
             known: dict[int, str | None] = dict(self.con.execute(
                 "SELECT d.doc_id, d.content_sha256 FROM documents d JOIN doc_ids i ON i.id = d.doc_id"
             ).fetchall())
+        stored = set(known)
         changed = []
         last: dict[int, int] = {}  # doc_id -> index of its last occurrence
         rewritten: set[int] = set()  # doc_ids whose passages are replaced
@@ -129,6 +141,12 @@ class Store:
         final = sorted(last.values())
         self._upsert_documents(bulk.documents_table([docs[i] for i in final]))
         kept = [i for i in final if docs[i].doc_id in rewritten]
+        # Documents stored before with another text: what was derived from the old text goes
+        # in this transaction (issue 13), so no index ever points at text that is gone.
+        edited = [docs[i].doc_id for i in kept if docs[i].doc_id in stored]
+        dedup_index = DedupStore(self.con)
+        old_hashes = dedup_index.passage_hashes_of(edited)
+        dedup_index.forget_documents(edited)
         if kept:
             self.con.execute(
                 "DELETE FROM passages WHERE doc_id IN (SELECT unnest(?))",
@@ -142,6 +160,7 @@ class Store:
                     "INSERT INTO passages (doc_id, ordinal, text, norm_hash, counts_for_repeats) "
                     f"SELECT * FROM {t}"
                 )
+        dedup_index.forget_vanished_passages(old_hashes)
         return changed
 
     def _upsert_documents(self, table: pa.Table) -> None:
