@@ -1,122 +1,221 @@
-"""What publishing costs as the database grows: `WorkingDatabase.publish` at several sizes.
+"""What a nightly publish costs: bodies inside the database (before issue 14) against beside it.
 
 A run writes `<db>.work` and, when it completes, publishes it: it closes the working
 database (checkpoint), copies it to a temporary file beside `<db>`, fsyncs the copy and
-renames it over `<db>` (storage/database.py). The copy is the whole file every night,
-whatever the run changed, so its cost follows the size of the database.
+renames it over `<db>` (storage/database.py). Before issue 14 the raw bodies were a
+column of `responses`, so the copy carried the whole archive every night. Now they are
+immutable Parquet files in `<db>.archive/` (storage/body_files.py), which publishing
+never copies.
 
-For each size in ``--sizes`` (MB) this builds a working database of about that size
-(synthetic documents: distinct text that compresses like real text does not, so the
-file is as large as the rows), checkpoints it, then times ``--repeat`` publishes
-(reopening the working file between them, which costs no copy) and prints the file's
-MB, the fastest and the median publish in seconds, and the copy rate. The source is
-in the page cache (it was just written); the copy is fsynced, so the figures include
-writing it to disk. Publishing needs free space for one more copy of the database.
+For each store size in ``--pages`` this builds both layouts with the real
+`WorkingDatabase` and schema: per page a synthetic document (distinct text), 20
+passages, a MinHash signature and 21 band keys (the database around the archive grows
+with the corpus too), and one response whose body is ``--body-kb`` KB of random bytes
+(it stands for a compressed body: nothing compresses it further). It publishes once,
+then times ``--repeat`` nights that each change ``--changed`` documents and their
+responses (new bodies), and prints per layout: the database file, the archive folder,
+the median publish, and the disk the publish needs at its peak (archive + working file
++ old published file + the copy) against what stays on disk between runs (archive +
+working file + published file).
 
-    python benchmarks/publish_cost.py --sizes 10 100 1000
+    python benchmarks/publish_cost.py --pages 10000 100000 --body-kb 100
 """
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
+from storage.body_files import archive_dir, write_bodies
 from storage.database import WorkingDatabase
 
 _MB = 1024 * 1024
-_FILL = """
-INSERT INTO documents (doc_id, kind, url, text, text_chars, content_sha256, extractor,
-                       first_seen, extracted_at)
+_BATCH = 5000
+_DOCUMENTS = """
+INSERT OR REPLACE INTO documents (doc_id, kind, url, text, text_chars, content_sha256,
+                                  extractor, first_seen, extracted_at)
 SELECT i, 'page', 'https://bench.example/doc/' || i, t, length(t), sha256(t), 'bench',
        now(), now()
 FROM (
-    SELECT i, array_to_string(list_transform(range(40), lambda j: md5((i * 40 + j)::VARCHAR)), ' ')
-              AS t
+    SELECT i, array_to_string(list_transform(range(40),
+              lambda j: md5((i * 40 + j + ?)::VARCHAR)), ' ') AS t
     FROM range(?, ?) r(i)
 )
 """
+# What else a page brings: its paragraphs, its MinHash signature and its 21 band keys, so
+# that the database around the archive is as large per page as a real one.
+_INDEX = (
+    """
+    INSERT OR REPLACE INTO passages
+    SELECT i, p, md5((i * 20 + p + ?)::VARCHAR) || ' ' || md5((i * 20 + p)::VARCHAR),
+           (hash(i * 20 + p + ?) >> 1)::BIGINT, true
+    FROM range(?, ?) r(i), range(20) q(p)
+    """,
+    """
+    INSERT OR REPLACE INTO doc_signatures
+    SELECT i, sha256(i::VARCHAR), (hash(i + ?) >> 1)::BIGINT, 400, 'affine32', 1, 128, 5, 1,
+           list_transform(range(128), lambda k: hash(i * 128 + k + ?)), now()
+    FROM range(?, ?) r(i)
+    """,
+    """
+    INSERT INTO doc_bands
+    SELECT i, b, hash(i * 21 + b + ? + ?) FROM range(?, ?) r(i), range(21) q(b)
+    """,
+)
+_RESPONSES = """
+INSERT OR REPLACE INTO responses (url, final_url, fetched_at, status_code, headers,
+    content_type, charset, body_sha256, body_bytes, body_codec, archive_file {extra})
+SELECT url, NULL, now(), 200, [{{'name': 'content-type', 'value': 'text/html'}}],
+       'text/html', 'utf-8', body_sha256, body_bytes, 'zstd', ? {extra}
+FROM new_bodies
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """One layout at one store size."""
+
+    db_bytes: int
+    archive_bytes: int
+    publishes: list[float]
+    peak_bytes: int
+    kept_bytes: int
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
-        description="Time WorkingDatabase.publish (copy + fsync + rename of the whole "
-        "working file) for databases of several sizes.",
+        description="Time a nightly publish with bodies inside the database (the layout "
+        "before issue 14) and beside it in Parquet files (the current one).",
     )
+    parser.add_argument("--pages", type=int, nargs="+", default=[10_000, 100_000],
+                        help="Stored pages of each store to build (default: 10000 100000).")
+    parser.add_argument("--body-kb", type=float, default=100.0,
+                        help="Size of each stored (compressed) body in KB (default: 100).")
+    parser.add_argument("--changed", type=int, default=1000,
+                        help="Documents and responses a night changes (default: 1000).")
+    parser.add_argument("--repeat", type=int, default=3, help="Nights timed per store (default: 3).")
     parser.add_argument(
-        "--sizes", type=float, nargs="+", default=[10.0, 100.0, 1000.0], metavar="MB",
-        help="Database sizes to build, in MB (default: 10 100 1000).",
-    )
-    parser.add_argument(
-        "--repeat", type=int, default=3, help="Publishes timed per size (default: 3)."
+        "--layouts", nargs="+", choices=["inside", "beside"], default=["inside", "beside"],
+        help="Layouts to build (default: both). Bodies inside need about 6x the archive's "
+        "size free at publish time (DuckDB stores a blob in about twice its bytes).",
     )
     parser.add_argument(
         "--dir", type=Path, default=None,
-        help="Folder to build the databases in, on the file system you care about "
+        help="Folder to build the stores in, on the file system you care about "
         "(default: a temporary folder under the current one; removed afterwards).",
     )
     return parser.parse_args(argv)
 
 
-def fill(con: duckdb.DuckDBPyConnection, path: Path, target_bytes: int) -> int:
-    """Insert synthetic documents until the checkpointed file reaches `target_bytes`."""
-    rows, batch = 0, 2000
-    while True:
-        con.execute(_FILL, [rows, rows + batch])
-        rows += batch
-        con.execute("CHECKPOINT")
-        size = path.stat().st_size
-        if size >= target_bytes:
-            return rows
-        # Grow the batch towards the remaining size, from the bytes per row so far.
-        per_row = max(1.0, size / rows)
-        batch = max(2000, min(200_000, int((target_bytes - size) / per_row) + 1))
+def bodies(start: int, stop: int, body_bytes: int, salt: int) -> pa.Table:
+    """Random bodies of pages start..stop-1, in the archive file's columns."""
+    n = stop - start
+    blobs = [os.urandom(body_bytes) for _ in range(n)]
+    return pa.table({
+        "url": pa.array([f"https://bench.example/doc/{i}" for i in range(start, stop)]),
+        "fetched_at": pa.array([datetime.now(UTC)] * n, pa.timestamp("us", tz="UTC")),
+        "body_sha256": pa.array([f"{salt}-{i}" for i in range(start, stop)]),
+        "body_bytes": pa.array([body_bytes] * n, pa.int64()),
+        "body_codec": pa.array(["zstd"] * n),
+        "body_compressed": pa.array(blobs, pa.large_binary()),
+    })
 
 
-def measure(folder: Path, size_mb: float, repeat: int) -> tuple[float, list[float]]:
-    """Build a database of about `size_mb` in `folder`; return its MB and publish times."""
-    db = folder / "recite.duckdb"
-    work = WorkingDatabase(db).open()
+def store_pages(work: WorkingDatabase, start: int, stop: int, body_bytes: int, salt: int,
+                inline: bool) -> None:
+    """Documents and responses of pages start..stop-1, bodies inline or in a new file."""
+    con = work.con
+    con.execute(_DOCUMENTS, [salt, start, stop])
+    con.execute("DELETE FROM doc_bands WHERE doc_id >= ? AND doc_id < ?", [start, stop])
+    for sql in _INDEX:
+        con.execute(sql, [salt, salt, start, stop])
+    table = bodies(start, stop, body_bytes, salt)
+    con.register("new_bodies", table)
     try:
-        fill(work.con, work.work_path, int(size_mb * _MB))
-        work.con.execute("CHECKPOINT")
+        if inline:
+            con.execute(_RESPONSES.format(extra=", body_compressed"), [None])
+        else:
+            name = write_bodies(archive_dir(work.db_path), table, datetime.now(UTC))
+            con.execute(_RESPONSES.format(extra=""), [name])
+            con.execute("INSERT INTO archive_files VALUES (?, 'bench', ?, ?, now())",
+                        [name, stop - start, (archive_dir(work.db_path) / name).stat().st_size])
     finally:
-        work.close()
-    times = []
-    for _ in range(repeat):
+        con.unregister("new_bodies")
+
+
+def folder_bytes(folder: Path) -> int:
+    """Bytes of the files in `folder` (0 if absent)."""
+    return sum(p.stat().st_size for p in folder.glob("*")) if folder.exists() else 0
+
+
+def measure(folder: Path, pages: int, body_kb: float, changed: int, repeat: int,
+            inline: bool) -> Figures:
+    """Build one store, publish it, then time `repeat` nights of `changed` pages each."""
+    db = folder / "recite.duckdb"
+    body_bytes = int(body_kb * 1024)
+    work = WorkingDatabase(db).open()
+    if inline:  # the layout before issue 14: bodies in responses.body_compressed
+        work.con.execute("ALTER TABLE responses ADD COLUMN body_compressed BLOB")
+    for start in range(0, pages, _BATCH):
+        store_pages(work, start, min(pages, start + _BATCH), body_bytes, 0, inline)
+    work.publish()
+    times, peak = [], 0
+    for night in range(1, repeat + 1):
         work = WorkingDatabase(db).open()
+        first = (night * 7919) % max(1, pages - changed)
+        store_pages(work, first, first + min(changed, pages), body_bytes, night, inline)
+        work.con.execute("CHECKPOINT")
+        archive = folder_bytes(archive_dir(db))
+        work_size, published = work.work_path.stat().st_size, db.stat().st_size
+        # During the copy: the archive, the working file, the old published file, the copy.
+        peak = max(peak, archive + 2 * work_size + published)
         start = time.perf_counter()
         work.publish()
         times.append(time.perf_counter() - start)
-    return db.stat().st_size / _MB, times
+    archive = folder_bytes(archive_dir(db))
+    kept = archive + work.work_path.stat().st_size + db.stat().st_size
+    return Figures(db.stat().st_size, archive, times, peak, kept)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Build the databases, time the publishes, print one line per size."""
+    """Build each store in both layouts, time the nights' publishes, print the figures."""
     args = parse_args(argv)
-    if args.repeat < 1 or any(s <= 0 for s in args.sizes):
-        print("--repeat and --sizes must be positive", file=sys.stderr)
+    if args.repeat < 1 or args.changed < 1 or args.body_kb <= 0 or any(p < 1 for p in args.pages):
+        print("--pages, --body-kb, --changed and --repeat must be positive", file=sys.stderr)
         return 2
     root = args.dir or Path(tempfile.mkdtemp(prefix="publish-cost-", dir="."))
-    print(f"duckdb {duckdb.__version__}, folder {root.resolve()}, {args.repeat} publishes per size")
-    print(f"{'MB':>10} {'min s':>9} {'median s':>9} {'MB/s':>8}")
+    print(f"duckdb {duckdb.__version__}, folder {root.resolve()}, {args.body_kb:g} KB bodies, "
+          f"{args.changed} pages changed per night, {args.repeat} nights per store")
+    print(f"{'pages':>9} {'layout':<14} {'db MB':>9} {'archive MB':>11} {'publish s':>10} "
+          f"{'disk peak/kept':>15}")
     try:
-        for size in args.sizes:
-            folder = root / f"size-{size:g}"
-            folder.mkdir(parents=True, exist_ok=True)
-            try:
-                mb, times = measure(folder, size, args.repeat)
-            finally:
-                shutil.rmtree(folder, ignore_errors=True)
-            best = min(times)
-            print(f"{mb:10.1f} {best:9.3f} {statistics.median(times):9.3f} "
-                  f"{mb / best if best > 0 else float('inf'):8.0f}")
+        for pages in args.pages:
+            medians = {}
+            for inline in (layout == "inside" for layout in args.layouts):
+                layout = "bodies inside" if inline else "bodies beside"
+                folder = root / f"{pages}-{'inside' if inline else 'beside'}"
+                folder.mkdir(parents=True, exist_ok=True)
+                try:
+                    f = measure(folder, pages, args.body_kb, args.changed, args.repeat, inline)
+                finally:
+                    shutil.rmtree(folder, ignore_errors=True)
+                medians[inline] = statistics.median(f.publishes)
+                print(f"{pages:9d} {layout:<14} {f.db_bytes / _MB:9.1f} {f.archive_bytes / _MB:11.1f} "
+                      f"{medians[inline]:10.3f} {f.peak_bytes / f.kept_bytes:15.2f}")
+            if len(medians) == 2:
+                ratio = medians[True] / medians[False] if medians[False] > 0 else float("inf")
+                print(f"{pages:9d} publish: bodies beside is {ratio:.1f}x faster")
     finally:
         if args.dir is None:
             shutil.rmtree(root, ignore_errors=True)

@@ -81,7 +81,8 @@ def export_parquet_command(
         typer.Argument(
             metavar="OUT_DIR",
             help="Folder for the files, created if missing: <name>.parquet per table and per "
-            "view (" + ", ".join(EXPORTED_VIEWS) + "), with the same column names.",
+            "view (" + ", ".join(EXPORTED_VIEWS) + "), with the same column names; and "
+            "fetches_by_run_date/, documents_by_run_date/: hive-partitioned by run date.",
         ),
     ],
     db: DbOption = Path(_DEFAULT_DB),

@@ -1,7 +1,8 @@
 """Reads of the raw archive (`responses`): stored bodies for re-extraction and WARC export.
 
-`responses` holds one row per requested URL's latest ok response, body compressed with
-the codec named in `body_codec` (storage.codec), Content-Encoding already removed. Two
+`responses` holds one row per requested URL's latest ok response; its body, compressed
+with the codec named in `body_codec` (storage.codec), Content-Encoding already removed,
+is in the Parquet file `archive_file` of the archive folder (storage.body_files). Two
 requested URLs redirected to one page have two rows with the same `final_url`.
 """
 
@@ -12,7 +13,9 @@ from typing import Any
 
 import duckdb
 
+from storage.body_files import archive_dir_of
 from storage.codec import decompress_body
+from storage.errors import ArchiveMissing
 from storage.records import DocumentRow
 
 
@@ -51,7 +54,7 @@ class Capture:
 
 _COLUMN_NAMES = (
     "url", "final_url", "fetched_at", "status_code", "headers", "content_type", "charset",
-    "body_compressed", "body_codec", "body_bytes", "body_sha256",
+    "archive_file", "body_codec", "body_bytes", "body_sha256",
 )
 _COLUMNS = ", ".join(f"r.{name}" for name in _COLUMN_NAMES)
 
@@ -82,6 +85,7 @@ class ArchiveStore:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+        self.folder = archive_dir_of(con)
 
     def keys(self) -> list[ArchivedKey]:
         """Every stored response, without bodies, oldest first."""
@@ -97,7 +101,23 @@ class ArchiveStore:
         rows = self.con.execute(
             f"SELECT {_COLUMNS} FROM responses r WHERE r.url IN (SELECT unnest(?))", [list(urls)]
         ).fetchall()
-        return {row[0]: _response(row) for row in rows}
+        bodies = self._bodies(rows)
+        return {row[0]: _response(row, bodies) for row in rows}
+
+    def _bodies(self, rows: Sequence[Sequence[Any]]) -> dict[tuple[str, str], bytes]:
+        """The compressed bodies of `_COLUMNS` rows, by (url, archive file), file by file."""
+        by_file: dict[str, list[str]] = {}
+        for row in rows:
+            by_file.setdefault(row[7], []).append(row[0])
+        out: dict[tuple[str, str], bytes] = {}
+        for name, urls in by_file.items():
+            path = str(self.folder / name)
+            found = self.con.execute(
+                "SELECT url, body_compressed FROM read_parquet(?) "
+                "WHERE url IN (SELECT unnest(?))", [path, urls]
+            ).fetchall()
+            out.update(((url, name), body) for url, body in found)
+        return out
 
     def captures(self, batch: int = 100) -> Iterator[Capture]:
         """Every stored response with its capture time and User-Agent, oldest first."""
@@ -106,8 +126,9 @@ class ArchiveStore:
         try:
             cursor.execute(_CAPTURES)
             while rows := cursor.fetchmany(batch):
+                bodies = self._bodies(rows)
                 for row in rows:
-                    response = _response(row[:width])
+                    response = _response(row[:width], bodies)
                     yield Capture(response, row[width] or response.fetched_at, row[width + 1])
         finally:
             cursor.close()
@@ -134,9 +155,12 @@ class ArchiveStore:
         return float(found["threshold"]), int(found["boilerplate_min_docs"])
 
 
-def _response(row: Sequence[Any]) -> ArchivedResponse:
-    """An ArchivedResponse from a row of `_COLUMNS`, body decompressed."""
-    url, final_url, fetched_at, status, headers, ctype, charset, body, codec, size, sha = row
+def _response(row: Sequence[Any], bodies: dict[tuple[str, str], bytes]) -> ArchivedResponse:
+    """An ArchivedResponse from a row of `_COLUMNS` and its file's body, decompressed."""
+    url, final_url, fetched_at, status, headers, ctype, charset, file, codec, size, sha = row
+    body = bodies.get((url, file))
+    if body is None:
+        raise ArchiveMissing(f"the body of {url} is not in the archive file {file}")
     return ArchivedResponse(
         url=url, final_url=final_url, fetched_at=fetched_at, status_code=status,
         headers=tuple((h["name"], h["value"]) for h in headers or ()),

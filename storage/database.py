@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from storage.body_files import has_inline_bodies
 from storage.errors import DatabaseLocked, DatabaseUnavailable, PublishError, StorageError
 from storage.schema import migrate
 
@@ -29,6 +30,16 @@ def working_path(db_path: Path) -> Path:
 
 # A DuckDB size setting: a number and a unit (DuckDB accepts both 1000- and 1024-based).
 MEMORY_SIZE = r"\d+(\.\d+)?\s*[KMGT]i?B"
+
+# The storage format the database is written in (issue 14). DuckDB 2.0 writes format 69
+# by default, which no 1.x client reads: the newest duckdb CLI on PyPI and Node's
+# @duckdb/node-api (1.5.x) read 64-68, and DBeaver's JDBC driver lags further. Written as
+# for DuckDB 1.1, the file opens in every client from Python duckdb 1.1.0 on (1.0.0 fails
+# on a catalog field DuckDB 2.0 writes), with every view and comment (docs/sql.md, tried
+# by tests/sqlclients/test_real_clients.py).
+STORAGE_VERSION = "v1.1.0"
+# How `duckdb_databases().tags` names that format: 1.0 and 1.1 share storage format 64.
+STORAGE_TAG = "v1.0.0+"
 
 
 class WorkingDatabase:
@@ -61,10 +72,23 @@ class WorkingDatabase:
             if self.db_path.exists() and not self.work_path.exists():
                 _copy_atomic(self.db_path, self.work_path)
             self._con = _connect(self.work_path)
+            if storage_tag(self._con) != STORAGE_TAG:
+                self._con.execute("CHECKPOINT")  # the WAL into the file, then rewrite it
+                self._con.close()
+                convert_storage(self.work_path)
+                self._con = _connect(self.work_path)
             if self.memory_limit is not None:
                 # Validated above: a number and a unit, nothing to quote.
                 self._con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            inline = has_inline_bodies(self._con)
             migrate(self._con)
+            if inline and not has_inline_bodies(self._con):  # migration 50 moved them
+                # Dropping the column leaves its blocks in the file: rewrite it, so the
+                # file that publishing copies holds no bodies.
+                self._con.execute("CHECKPOINT")
+                self._con.close()
+                convert_storage(self.work_path)
+                self._con = _connect(self.work_path)
         return self
 
     def close(self) -> None:
@@ -125,9 +149,77 @@ def open_published(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+def storage_tag(con: duckdb.DuckDBPyConnection) -> str:
+    """The storage format of the connection's database, as DuckDB names it ('v1.0.0+')."""
+    rows = con.execute(
+        "SELECT tags['storage_version'] FROM duckdb_databases() "
+        "WHERE database_name = current_database()"
+    ).fetchall()
+    return str(rows[0][0]) if rows else ""
+
+
+def convert_storage(path: Path) -> None:
+    """Rewrite the database at `path` in STORAGE_VERSION's format, every row and comment kept.
+
+    For a file a release before issue 14 wrote in DuckDB 2.0's own format, and to drop the
+    space of the bodies moved out of it (storage.body_files). The copy is
+    made beside it, checked table by table, and renamed over it: a run killed meanwhile
+    leaves the original whole.
+    """
+    tmp = path.with_name(path.name + ".convert")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    con = duckdb.connect()
     try:
-        return duckdb.connect(str(path))
+        con.execute(f"ATTACH {_literal(path)} AS old_format (READ_ONLY)")
+        con.execute(f"ATTACH {_literal(tmp)} AS new_format (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute("COPY FROM DATABASE old_format TO new_format")
+        _check_copy(con, "old_format", "new_format")
+        con.execute("DETACH new_format")
+    except duckdb.Error as exc:
+        tmp.unlink(missing_ok=True)
+        raise DatabaseUnavailable(
+            f"cannot convert {path} to DuckDB {STORAGE_VERSION} storage: {exc}"
+        ) from exc
+    finally:
+        con.close()
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _check_copy(con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
+    """Raise unless every table has as many rows in `new` as in `old`, and every comment."""
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? ORDER BY 1", [old]
+    ).fetchall()]
+    for table in tables:
+        counts = [con.execute(f'SELECT count(*) FROM {db}.main."{table}"').fetchall()[0][0]
+                  for db in (old, new)]
+        if counts[0] != counts[1]:
+            raise duckdb.InvalidInputException(f"{table}: {counts[0]} rows, {counts[1]} copied")
+    comments = (
+        "SELECT count(comment) FROM duckdb_columns() WHERE database_name = ?",
+        "SELECT count(comment) FROM duckdb_views() WHERE database_name = ?",
+    )
+    for sql in comments:
+        before, after = (con.execute(sql, [db]).fetchall()[0][0] for db in (old, new))
+        if before != after:
+            raise duckdb.InvalidInputException(f"{before} comments, {after} copied")
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+    # Applies to a file this creates; an existing file keeps the format it was created with.
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "storage_compatibility_version": STORAGE_VERSION
+    }
+    try:
+        return duckdb.connect(str(path), config=config)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise DatabaseLocked(

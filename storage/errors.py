@@ -3,7 +3,8 @@
     StorageError
     ├── DatabaseLocked       another process holds the working database (another run)
     ├── DatabaseUnavailable  the database location cannot be created, opened or written
-    └── PublishError         the finished run could not be published to the client file
+    ├── PublishError         the finished run could not be published to the client file
+    └── ArchiveMissing       a response's body is not in the archive file it names
 """
 
 
@@ -21,3 +22,7 @@ class DatabaseUnavailable(StorageError):
 
 class PublishError(StorageError):
     """Publishing the working database to the client path failed; the old file stays."""
+
+
+class ArchiveMissing(StorageError):
+    """A stored response's body is not in the archive folder (files removed by hand?)."""

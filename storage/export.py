@@ -5,10 +5,14 @@ Each file is `<name>.parquet` with the relation's own column names, written by D
 so every file comes from the same run. The relation's comment and its columns' comments
 travel in the file's key-value metadata (`comment`, `column:<name>`). A file is written
 beside its final name and renamed, so a reader never sees half of one.
+
+The tables that grow every night (fetches, documents) also go out hive-partitioned by
+run date (`PARTITIONED`), the layout Dask, Spark and DuckLake read past one machine.
 """
 
 import contextlib
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +67,49 @@ def export_parquet(
     except OSError as exc:
         raise ExportError(f"cannot create {out_dir}: {exc}") from exc
     with open_published(db_path) as con:
-        return [export_relation(con, rel, out_dir) for rel in relations(con, views)]
+        files = [export_relation(con, rel, out_dir) for rel in relations(con, views)]
+        return files + [export_partitioned(con, name, sql, out_dir)
+                        for name, sql in PARTITIONED.items()]
+
+
+# The tables that grow every night, also as hive-partitioned folders by the date (UTC) of
+# the run that wrote the row: <out>/<name>/run_date=YYYY-MM-DD/*.parquet, which Dask,
+# Spark, pyarrow datasets and DuckLake read as one table with a run_date column.
+PARTITIONED: dict[str, str] = {
+    "fetches_by_run_date": (
+        "SELECT f.*, strftime(coalesce(r.started_at, f.fetched_at) AT TIME ZONE 'UTC', "
+        "'%Y-%m-%d') AS run_date FROM fetches f LEFT JOIN runs r USING (run_id)"
+    ),
+    "documents_by_run_date": (
+        "SELECT d.*, strftime(d.extracted_at AT TIME ZONE 'UTC', '%Y-%m-%d') AS run_date "
+        "FROM documents d"
+    ),
+}
+
+
+def export_partitioned(
+    con: duckdb.DuckDBPyConnection, name: str, sql: str, out_dir: Path
+) -> ExportedFile:
+    """Write `sql`'s rows to `<out_dir>/<name>/run_date=.../`, replacing an earlier export."""
+    final = out_dir / name
+    tmp = out_dir / f".{name}.tmp-{os.getpid()}"
+    old = out_dir / f".{name}.old-{os.getpid()}"
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        (rows,) = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0]
+        con.execute(
+            f"COPY ({sql}) TO {quote(str(tmp))} "
+            "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (run_date))"
+        )
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+    except (duckdb.Error, OSError) as exc:
+        raise ExportError(f"cannot write {final}: {exc}") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    return ExportedFile(name, "partitioned", final, int(rows))
 
 
 def relations(con: duckdb.DuckDBPyConnection, views: tuple[str, ...]) -> list[Relation]:

@@ -1,8 +1,11 @@
 """Versioned migrations of recite's DuckDB schema; every table and column carries a COMMENT."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
+
+from storage.body_files import move_bodies_out
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,8 @@ class Migration:
     tables: tuple[Table, ...] = ()
     statements: tuple[str, ...] = ()
     views: tuple[View, ...] = ()
+    # Work that SQL alone cannot do (writing files), run last in the same transaction.
+    action: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
 
 def quote(text: str) -> str:
@@ -622,6 +627,38 @@ RUN_SUMMARY_WITH_ERRORS = View(
 )
 
 
+ARCHIVE_FILES = Table(
+    "archive_files",
+    "One row per Parquet file of raw bodies in the archive folder beside the database.",
+    (
+        ("file", "VARCHAR PRIMARY KEY",
+         "File name inside `<db>.archive/` (e.g. data/recite.duckdb.archive/bodies-...parquet)."),
+        ("run_id", "VARCHAR", "runs.run_id of the run that wrote it (NULL: moved by migration 50)."),
+        ("responses", "BIGINT", "Bodies in the file."),
+        ("bytes", "BIGINT", "Size of the file in bytes."),
+        ("written_at", "TIMESTAMPTZ", "When it was written. Files are never changed or removed."),
+    ),
+)
+
+# Bodies leave the database for immutable Parquet files, so that publishing copies only
+# the database (issue 14); storage.body_files.move_bodies_out moves existing bodies to one
+# file and drops responses.body_compressed.
+ARCHIVE_FILE_STATEMENTS = (
+    "ALTER TABLE responses ADD COLUMN archive_file VARCHAR",
+    "COMMENT ON TABLE responses IS " + quote(
+        "Raw archive: one row per URL's latest successful response, its body in the Parquet "
+        "file archive_file of the folder <db>.archive/ beside the database."
+    ),
+    "COMMENT ON COLUMN responses.archive_file IS " + quote(
+        "archive_files.file holding the body: read_parquet('<db>.archive/' || archive_file), "
+        "row with this url and body_sha256."
+    ),
+    "COMMENT ON COLUMN responses.body_codec IS " + quote(
+        "Compression of the body in the archive file: 'zstd' (level 1), or 'zlib' for "
+        "bodies archived before schema version 30."
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -659,6 +696,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         statements=STEP_FAILURE_STATEMENTS,
         views=(RUN_SUMMARY_WITH_ERRORS,),
     ),
+    Migration(
+        50,
+        "raw bodies in Parquet files beside the database: responses.archive_file, archive_files",
+        (ARCHIVE_FILES,),
+        statements=ARCHIVE_FILE_STATEMENTS,
+        action=move_bodies_out,
+    ),
 )
 
 _MIGRATION_TABLE = Table(
@@ -692,6 +736,8 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = 
             for view in migration.views:
                 for stmt in view.statements():
                     con.execute(stmt)
+            if migration.action is not None:
+                migration.action(con)
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, now())",
                 [migration.version, migration.description],

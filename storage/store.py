@@ -3,7 +3,7 @@
 import contextlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import duckdb
@@ -12,6 +12,7 @@ import pyarrow as pa
 from extractors.records import Citation, Passage
 from fetching.records import FetchRequest, FetchResult, Validators
 from storage import bulk
+from storage.body_files import archive_dir_of, write_bodies
 from storage.dedup_store import DedupStore
 from storage.records import DocumentRow, SeedRow, StepFailure
 from storage.tx import transaction
@@ -268,12 +269,26 @@ class Store:
                 FROM new_states n WHERE urls.url = n.url
                 """
             )
-        responses = bulk.responses_table(results)
-        if responses.num_rows:
-            with bulk.registered(con, "new_responses", responses) as t:
-                con.execute(
-                    f"INSERT OR REPLACE INTO responses ({_RESPONSE_COLUMNS}) SELECT * FROM {t}"
-                )
+        self._archive(run_id, bulk.responses_table(results))
+
+    def _archive(self, run_id: str, responses: pa.Table) -> None:
+        """Bodies to a new file of the archive folder, the rest to `responses` (body_files)."""
+        if not responses.num_rows:
+            return
+        at = datetime.now(UTC)
+        folder = archive_dir_of(self.con)
+        name = write_bodies(folder, responses.select(list(_BODY_COLUMNS)), at)
+        meta = responses.drop_columns(["body_compressed"]).append_column(
+            "archive_file", pa.array([name] * responses.num_rows, pa.string())
+        )
+        with bulk.registered(self.con, "new_responses", meta) as t:
+            self.con.execute(
+                f"INSERT OR REPLACE INTO responses ({_RESPONSE_COLUMNS}) SELECT * FROM {t}"
+            )
+        self.con.execute(
+            "INSERT INTO archive_files VALUES (?, ?, ?, ?, ?)",
+            [name, run_id, responses.num_rows, (folder / name).stat().st_size, at],
+        )
 
     def link_url(self, url: str, doc_id: int | None, canonical_url: str | None) -> None:
         """Point a frontier URL at the document it leads to."""
@@ -296,5 +311,6 @@ _FETCH_COLUMNS = (
 )
 _RESPONSE_COLUMNS = (
     "url, final_url, fetched_at, status_code, headers, content_type, charset, body_sha256, "
-    "body_bytes, body_compressed, body_codec"
+    "body_bytes, body_codec, archive_file"
 )
+_BODY_COLUMNS = ("url", "fetched_at", "body_sha256", "body_bytes", "body_codec", "body_compressed")

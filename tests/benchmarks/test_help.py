@@ -10,7 +10,7 @@ from .conftest import load_benchmark
     [
         ("dedup_quality", "--corpus"),
         ("dedup_scale", "--docs"),
-        ("publish_cost", "--sizes"),
+        ("publish_cost", "--pages"),
         ("signature_speed", "--corpus"),
         ("startup", "--repeat"),
         ("throughput", "--pages"),

@@ -24,6 +24,7 @@ from flows.cli import app
 from flows.ingest import ingest
 from flows.reextract import ReextractParameters, reextract
 from flows.settings import IngestParameters
+from storage.body_files import archive_dir
 from storage.codec import ARCHIVE_CODEC, decompress_body
 from storage.errors import DatabaseUnavailable
 from storage.warc import response_headers
@@ -57,9 +58,10 @@ def built_db(tmp_path_factory: pytest.TempPathFactory, site: Site, prefect_harne
 
 @pytest.fixture
 def db(built_db: Path, tmp_path: Path) -> str:
-    """A fresh copy of the built database, published only (no working file)."""
+    """A fresh copy of the built database and its archive folder (no working file)."""
     copy = tmp_path / "recite.duckdb"
     shutil.copyfile(built_db, copy)
+    shutil.copytree(archive_dir(built_db), archive_dir(copy))
     return str(copy)
 
 
@@ -174,8 +176,9 @@ def test_export_warc_reads_back_with_the_same_bodies(db: str, tmp_path: Path) ->
     result = CliRunner().invoke(app, ["export-warc", "--db", db, str(out)])
     assert result.exit_code == 0, result.output
 
-    stored = query(db, "SELECT coalesce(final_url, url), fetched_at, body_compressed, body_codec, "
-                       "body_bytes, body_sha256 FROM responses ORDER BY fetched_at, url")
+    stored = stored_bodies(db, "coalesce(r.final_url, r.url), r.fetched_at, b.body_compressed, "
+                               "r.body_codec, r.body_bytes, r.body_sha256")
+    assert len(stored) == query(db, "SELECT count(*) FROM responses")[0][0]
     with open(out, "rb") as handle:
         records = [
             (r.rec_type, r.rec_headers, r.http_headers, r.content_stream().read())
@@ -260,3 +263,13 @@ def test_commands_fail_with_a_message_without_a_database(tmp_path: Path) -> None
     assert out.returncode == 1
     assert "no database" in out.stderr
     assert not (tmp_path / "none.duckdb").exists()
+
+
+def stored_bodies(db: str, columns: str) -> list[tuple[object, ...]]:
+    """`columns` of responses joined with their bodies, read as docs/sql.md tells clients to."""
+    sql = (
+        f"SELECT {columns} FROM responses r JOIN read_parquet('{db}.archive/*.parquet', "
+        "filename = true) b ON b.url = r.url AND b.filename LIKE '%/' || r.archive_file "
+        "ORDER BY r.fetched_at, r.url"
+    )
+    return query(db, sql)

@@ -28,6 +28,7 @@ from flows.summary import RunSummary
 from storage.codec import decompress_body
 from tests.fetching.conftest import FakeResolver, LoopbackBackend
 from tests.fetching.server import DEFAULT_ROUTES, HTML, LAST_MODIFIED, TestServer, ok, robots
+from tests.flows.test_archive import stored_bodies
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -245,8 +246,8 @@ def check_warc_export(tmp_path: Path, db: str, hostile: TestServer) -> None:
         }
     stored = {
         str(url): decompress_body(body, codec, size)  # type: ignore[arg-type]
-        for url, body, codec, size in query(
-            db, "SELECT coalesce(final_url, url), body_compressed, body_codec, body_bytes FROM responses"
+        for url, body, codec, size in stored_bodies(
+            db, "coalesce(r.final_url, r.url), b.body_compressed, r.body_codec, r.body_bytes"
         )
     }
     assert {u: body for u, (_, body) in responses.items()} == stored

@@ -29,6 +29,8 @@ def test_cli_exports_every_table_and_the_main_views(corpus_db: Path, tmp_path: P
             "SELECT table_name FROM duckdb_tables() WHERE NOT internal").fetchall()]
         expected = {*tables, *EXPORTED_VIEWS}
         assert {p.stem for p in out_dir.glob("*.parquet")} == expected
+        assert {p.name for p in out_dir.iterdir() if p.is_dir()} == {
+            "fetches_by_run_date", "documents_by_run_date"}
         assert not list(out_dir.glob(".*"))  # no temporary files left
         for name in sorted(expected):
             table = pq.read_table(out_dir / f"{name}.parquet")
@@ -65,3 +67,24 @@ def test_missing_database_is_reported(tmp_path: Path) -> None:
     result = recite("export-parquet", "--db", str(tmp_path / "none.duckdb"), str(tmp_path / "o"))
     assert result.returncode == 1
     assert "no database at" in " ".join(result.stderr.split())
+
+
+def test_growing_tables_are_also_hive_partitioned_by_run_date(corpus_db: Path, tmp_path: Path) -> None:
+    import pyarrow.dataset as ds
+
+    files = {f.name: f for f in export_parquet(corpus_db, tmp_path)}
+    with duckdb.connect(str(corpus_db), read_only=True) as con:
+        dates = {d for (d,) in con.execute(
+            "SELECT DISTINCT strftime(started_at AT TIME ZONE 'UTC', '%Y-%m-%d') FROM runs"
+        ).fetchall()}
+        for name, table in (("fetches_by_run_date", "fetches"), ("documents_by_run_date", "documents")):
+            folder = files[name].path
+            assert {p.name for p in folder.iterdir()} <= {f"run_date={d}" for d in dates}
+            # Read by pyarrow's dataset reader, as Dask and Spark read such a folder.
+            data = ds.dataset(folder, format="parquet", partitioning="hive").to_table()
+            assert data.num_rows == files[name].rows == con.execute(
+                f"SELECT count(*) FROM {table}").fetchone()[0]
+            assert "run_date" in data.column_names and set(columns(con, table)) < set(data.column_names)
+    again = {f.name: f for f in export_parquet(corpus_db, tmp_path)}  # replaces, no leftovers
+    assert again["fetches_by_run_date"].rows == files["fetches_by_run_date"].rows
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

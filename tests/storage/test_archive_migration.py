@@ -54,6 +54,11 @@ def test_old_zlib_rows_read_back_after_migration(tmp_path: Path) -> None:
     with duckdb.connect(str(path)) as con:
         assert migrate(con) == max(m.version for m in MIGRATIONS)
         assert con.execute("SELECT body_codec FROM responses").fetchall() == [("zlib",)]
+        # The body left the database for the archive folder, unchanged (still zlib).
+        (name,) = con.execute("SELECT archive_file FROM responses").fetchall()[0]
+        moved = con.execute("SELECT body_compressed FROM read_parquet(?)",
+                            [str(tmp_path / "old.duckdb.archive" / name)]).fetchall()
+        assert moved == [(zlib.compress(OLD_BODY, 1),)]
         archive = ArchiveStore(con)
         old = archive.responses([OLD_URL])[OLD_URL]
         assert old.body == OLD_BODY
@@ -81,7 +86,7 @@ def test_writing_without_a_codec_fails(tmp_path: Path) -> None:
     with duckdb.connect(str(tmp_path / "x.duckdb")) as con:
         migrate(con)
         with pytest.raises(duckdb.ConstraintException, match="body_codec"):
-            con.execute("INSERT INTO responses (url, body_compressed) VALUES ('u', 'x')")
+            con.execute("INSERT INTO responses (url, archive_file) VALUES ('u', 'x')")
 
 
 def test_fresh_and_migrated_databases_are_identical(tmp_path: Path) -> None:
@@ -92,5 +97,6 @@ def test_fresh_and_migrated_databases_are_identical(tmp_path: Path) -> None:
         migrate(fresh)
         assert schema(old) == schema(fresh)
         responses = [r for r in schema(fresh) if r[0] == "responses" and len(r) == 7]
-        assert [r[2] for r in responses][-3:] == ["body_bytes", "body_compressed", "body_codec"]
+        # Migration 50 moved bodies to the archive folder (storage/body_files.py).
+        assert [r[2] for r in responses][-3:] == ["body_bytes", "body_codec", "archive_file"]
         assert all(r[6] for r in responses)  # every column keeps a comment
