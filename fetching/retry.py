@@ -23,7 +23,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    # delay-seconds is 1*DIGIT, ASCII only: str.isdigit() also accepts "²" and "٣".
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = parsedate_to_datetime(value)

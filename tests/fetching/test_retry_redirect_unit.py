@@ -266,6 +266,9 @@ def test_parse_retry_after_forms() -> None:
     now = datetime(2030, 1, 1, tzinfo=UTC)
     assert parse_retry_after("120", now) == 120.0
     assert parse_retry_after(" 0 ", now) == 0.0
+    # delay-seconds is ASCII digits (RFC 9110 §10.2.3): others are ignored, never raised on.
+    assert parse_retry_after("²", now) is None
+    assert parse_retry_after("١٢", now) is None
     assert parse_retry_after("Tue, 01 Jan 2030 00:01:00 GMT", now) == 60.0
     assert parse_retry_after("Mon, 31 Dec 2029 00:00:00 GMT", now) == 0.0
     assert parse_retry_after("soon", now) is None
