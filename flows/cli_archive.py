@@ -1,5 +1,6 @@
 """`recite reextract` and `recite export-warc`: commands over the raw archive (`responses`)."""
 
+import asyncio
 import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -47,7 +48,7 @@ def reextract_command(
 
     params = ReextractParameters(db=db, extract_workers=workers, batch_size=batch_size)
     try:
-        summary = reextract(params)
+        summary = asyncio.run(reextract(params))
     except StorageError as exc:
         err.print(f"[red]recite reextract failed:[/red] {exc}")
         raise typer.Exit(1) from exc

@@ -6,27 +6,25 @@ passed down to thin tasks. Fetching of batch i+1 overlaps the extraction of batc
 
 # No `from __future__ import annotations`: the flow's pydantic parameter must resolve at
 # serve time (PrefectHQ/prefect#19447).
+import asyncio
 import contextlib
-import uuid
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.context import SyncClientContext
-from prefect.runtime import flow_run
 
 from dedup import MinHashParams
 from flows.artifacts import FetchProgress, RunReport
 from flows.batches import Batches, InFlight, open_batches
-from flows.concurrency import writer_slot
 from flows.dedup_pass import run_dedup
 from flows.dedup_step import DedupConfig, save_and_verify
 from flows.extraction import ExtractionPool
 from flows.faults import checkpoint
 from flows.isolation import Failures, finish_status, isolate
+from flows.lifecycle import WritingRun, writing_run
 from flows.progress import RunProgress
 from flows.run_parameters import complete_parameters
 from flows.seeds import SeedDocument, SeedLimits
@@ -36,8 +34,9 @@ from flows.steps import now
 from flows.summary import RunSummary, Tally
 from flows.tasks import dedup_report, read_seeds, save_batch, save_seeds, unwalked
 from flows.timing import StageClock
-from storage.database import WorkingDatabase, write_errors
+from storage.database import write_errors
 from storage.dedup_store import DedupStore
+from storage.errors import RunTimedOut
 from storage.store import Store
 
 
@@ -52,31 +51,40 @@ async def ingest(params: IngestParameters = IngestParameters()) -> RunSummary:  
         params: Settings of this run; fields left out come from the deployment's defaults.
     """
     params = await complete_parameters(params)
-    async with writer_slot(params.db):  # one writer at a time (flows/concurrency.py)
-        return await _ingest(params)
+    parameters = params.model_dump(mode="json")
+    async with writing_run(params.db, params.db_memory_limit, parameters) as started:
+        return await _ingest(params, started)
 
 
-async def _ingest(params: IngestParameters) -> RunSummary:
-    run_id = _run_id()
+async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
+    run_id, wdb, store, resume_since = (
+        started.run_id, started.wdb, started.store, started.resume_since
+    )
     tally = Tally()
     clock = StageClock()
     # Each sync task called from this async flow would otherwise build its own Prefect API
     # client (an SSL context: ~30 ms of CPU per call); with one for the run it costs ~3 ms.
-    with (
-        SyncClientContext.get_or_create(),
-        WorkingDatabase(Path(params.db), params.db_memory_limit) as wdb,
-        ExtractionPool(params.extract_workers) as pool,
-    ):
-        store = Store(wdb.con)
-        resume_since = store.interrupt_stale_runs(run_id, now())
-        store.start_run(run_id, params.model_dump(mode="json"), now())
+    with SyncClientContext.get_or_create(), ExtractionPool(params.extract_workers) as pool:
         report = RunReport.begin(store.con, run_id, params.db)
         run = _Run(params, store, DedupStore(wdb.con), run_id, tally, clock)
+        # Past its time the run stops at the next await (a batch, a fetch): a hung night
+        # must not hold the writer lock, and so every later night, for ever (issue 17).
+        deadline = asyncio.timeout(params.timeout_hours * 3600)
         try:
-            with write_errors(wdb.work_path):
-                await _run(run, pool, resume_since)
-                with clock.timed("clusters"):
-                    _dedup(params, run.dstore, tally, run.failures)
+            async with deadline:
+                with write_errors(wdb.work_path):
+                    await _run(run, pool, resume_since)
+                    await asyncio.sleep(0)  # a last check before the dedup steps
+                    with clock.timed("clusters"):
+                        _dedup(params, run.dstore, tally, run.failures)
+        except TimeoutError as exc:
+            if not deadline.expired():  # a TimeoutError of something else: a failure
+                store.finish_run(run_id, "failed", tally.counts, now(), error=repr(exc)[:2000])
+                raise
+            message = f"timed out after {params.timeout_hours:g} h (--timeout-hours)"
+            with contextlib.suppress(Exception):
+                store.finish_run(run_id, "timed_out", tally.counts, now(), error=message)
+            raise RunTimedOut(f"{message}; the next run resumes from {wdb.work_path}") from exc
         except BaseException as exc:
             with contextlib.suppress(Exception):
                 store.finish_run(run_id, "failed", tally.counts, now(), error=repr(exc)[:2000])
@@ -225,7 +233,3 @@ def _chunks(items: list[str], size: int, first: int) -> Iterator[list[str]]:
         start += step
         step = min(size, step * 2)
 
-
-def _run_id() -> str:
-    run = flow_run.get_id()
-    return str(run) if run else str(uuid.uuid4())

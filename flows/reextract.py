@@ -10,25 +10,26 @@ from there after an upgrade, and is recorded in `runs` (parameters carry "flow")
 
 # No `from __future__ import annotations`: the flow's pydantic parameter must resolve at
 # serve time (PrefectHQ/prefect#19447).
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field
 
 from flows.dedup_pass import run_dedup
 from flows.dedup_step import DedupConfig
 from flows.extraction import ExtractionPool
 from flows.isolation import Failures, finish_status
+from flows.lifecycle import writing_run
 from flows.progress import RunProgress
 from flows.reextract_steps import PageGroup, extract_groups, group_pages, store_reextracted
+from flows.settings import IngestParameters
 from flows.steps import BatchReport, now
 from flows.summary import RunSummary, Tally
 from storage.archive import ArchiveStore
-from storage.database import WorkingDatabase, working_path
+from storage.database import working_path
 from storage.dedup_store import DedupStore
 from storage.errors import DatabaseUnavailable
 from storage.store import Store
@@ -60,6 +61,8 @@ class ReextractParameters(BaseModel):
     dedup_batch: int = Field(
         2000, ge=1, le=100_000, description="Documents signed and compared per dedup task run."
     )
+    # The same setting as ingest's (bounds, default, help), declared there once.
+    db_memory_limit: str = cast(Any, IngestParameters.model_fields["db_memory_limit"])
 
 
 @task(name="reextract-batch", cache_policy=NO_CACHE)
@@ -76,28 +79,33 @@ def reextract_batch(
     name="reextract",
     description="Re-run extraction over the archived raw responses (no fetching), dedup, publish.",
 )
-def reextract(params: ReextractParameters = ReextractParameters()) -> RunSummary:  # noqa: B008
-    """Extract every archived page again, update what changed, dedup and publish."""
+async def reextract(params: ReextractParameters = ReextractParameters()) -> RunSummary:  # noqa: B008
+    """Extract every archived page again, update what changed, dedup and publish.
+
+    The same run lifecycle as `ingest` (flows/lifecycle.py): the writer lock, the memory
+    limit, interrupted runs marked.
+    """
     db = Path(params.db)
     if not db.exists() and not working_path(db).exists():
         raise DatabaseUnavailable(f"no database at {db}; run `recite run` first")
-    run_id = _run_id()
     tally = Tally()
-    with WorkingDatabase(db) as wdb, ExtractionPool(params.extract_workers) as pool:
-        store = Store(wdb.con)
-        archive = ArchiveStore(wdb.con)
-        store.start_run(run_id, {"flow": "reextract", **params.model_dump(mode="json")}, now())
+    parameters = {"flow": "reextract", **params.model_dump(mode="json")}
+    async with writing_run(params.db, params.db_memory_limit, parameters) as started:
+        store, run_id = started.store, started.run_id
+        archive = ArchiveStore(started.wdb.con)
         failures = Failures()
-        try:
-            _reextract(params, store, archive, pool, tally)
-            run_dedup(DedupStore(wdb.con), _dedup_config(params, archive), tally, failures)
-        except BaseException as exc:
-            store.finish_run(run_id, "failed", tally.counts, now(), error=repr(exc)[:2000])
-            raise
+        with ExtractionPool(params.extract_workers) as pool:
+            try:
+                _reextract(params, store, archive, pool, tally)
+                run_dedup(DedupStore(started.wdb.con), _dedup_config(params, archive), tally,
+                          failures)
+            except BaseException as exc:
+                store.finish_run(run_id, "failed", tally.counts, now(), error=repr(exc)[:2000])
+                raise
         status = finish_status(store, run_id, failures, tally)
         store.finish_run(run_id, status, tally.counts, now())
         totals = store.totals()
-        wdb.publish()
+        started.wdb.publish()
     return RunSummary(
         run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())), status=status
     )
@@ -137,7 +145,3 @@ def _chunks(items: Sequence[PageGroup], size: int) -> Iterator[Sequence[PageGrou
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
-
-def _run_id() -> str:
-    run = flow_run.get_id()
-    return str(run) if run else str(uuid.uuid4())

@@ -90,6 +90,12 @@ class IngestParameters(BaseModel):
     dedup_batch: int = Field(
         2000, ge=1, le=100_000, description="Documents signed and compared per dedup task run."
     )
+    timeout_hours: float = Field(
+        6.0, gt=0, le=168,
+        description="Hours a run may take before it stops, marked 'timed_out', releases the "
+        "writer lock and publishes nothing; the next run resumes after the batches it stored. "
+        "Checked between batches.",
+    )
     db_memory_limit: str = Field(
         "1GB", pattern=f"^{MEMORY_SIZE}$",
         description="DuckDB memory limit of the run's database connection, e.g. '1GB'. DuckDB "

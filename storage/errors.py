@@ -4,7 +4,8 @@
     ├── DatabaseLocked       another process holds the working database (another run)
     ├── DatabaseUnavailable  the database location cannot be created, opened or written
     ├── PublishError         the finished run could not be published to the client file
-    └── ArchiveMissing       a response's body is not in the archive file it names
+    ├── ArchiveMissing       a response's body is not in the archive file it names
+    └── RunTimedOut          a run went past --timeout-hours; it published nothing
 """
 
 
@@ -26,3 +27,7 @@ class PublishError(StorageError):
 
 class ArchiveMissing(StorageError):
     """A stored response's body is not in the archive folder (files removed by hand?)."""
+
+
+class RunTimedOut(StorageError):
+    """A run took longer than its timeout and stopped; the next run resumes from it."""

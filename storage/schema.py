@@ -659,6 +659,33 @@ ARCHIVE_FILE_STATEMENTS = (
     ),
 )
 
+# Runs stopped by --timeout-hours (issue 17).
+TIMED_OUT_STATEMENTS = (
+    "COMMENT ON COLUMN runs.status IS " + quote(
+        "'running', 'completed', 'completed_with_errors' (published; some items failed a "
+        "dedup step, see step_failures), 'failed', 'timed_out' (stopped by --timeout-hours; "
+        "the next run resumes after it), or 'interrupted' (killed; marked by the next run)."
+    ),
+)
+
+RUN_SUMMARY_WITH_TIMEOUTS = View(
+    RUN_SUMMARY.name,
+    RUN_SUMMARY.comment,
+    RUN_SUMMARY_WITH_ERRORS.select.replace(
+        "WHEN r.status IN ('completed', 'completed_with_errors', 'failed')",
+        "WHEN r.status IN ('completed', 'completed_with_errors', 'failed', 'timed_out')",
+    ),
+    tuple(
+        (name, {
+            "status": "'running', 'completed', 'completed_with_errors', 'failed', "
+            "'timed_out', or 'interrupted' (killed before it ended).",
+            "seconds": "Duration of a finished run (completed, with errors, failed or timed "
+            "out), in seconds (else NULL).",
+        }.get(name, text))
+        for name, text in RUN_SUMMARY_WITH_ERRORS.columns
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -702,6 +729,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         (ARCHIVE_FILES,),
         statements=ARCHIVE_FILE_STATEMENTS,
         action=move_bodies_out,
+    ),
+    Migration(
+        60,
+        "runs.status timed_out (--timeout-hours)",
+        statements=TIMED_OUT_STATEMENTS,
+        views=(RUN_SUMMARY_WITH_TIMEOUTS,),
     ),
 )
 

@@ -38,12 +38,22 @@ class Store:
         )
 
     def interrupt_stale_runs(self, run_id: str, now: datetime) -> datetime | None:
-        """Mark runs left 'running' by a killed process as interrupted; return the earliest start.
+        """Mark runs left 'running' by a killed process as interrupted; return where to resume.
 
         Only one process can hold the working database, so any other 'running' run is dead.
+        The start returned is the earliest of those and of the runs that timed out since
+        the last completed run: URLs fetched since then need not be fetched again.
         """
+        # A timed-out run since the last completed one left its batches to resume after, too.
         row = self.con.execute(
-            "SELECT min(started_at) FROM runs WHERE status = 'running' AND run_id <> ?", [run_id]
+            """
+            SELECT min(started_at) FROM runs
+            WHERE run_id <> ? AND (status = 'running' OR (status = 'timed_out' AND started_at >
+                  coalesce((SELECT max(started_at) FROM runs
+                            WHERE status IN ('completed', 'completed_with_errors')),
+                           '-infinity'::TIMESTAMPTZ)))
+            """,
+            [run_id],
         ).fetchone()
         self.con.execute(
             "UPDATE runs SET status = 'interrupted', finished_at = ? "

@@ -2,6 +2,7 @@
 
 import asyncio
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -108,7 +109,7 @@ def test_reextract_without_changes_keeps_every_document(db: str, site: Site) -> 
     requests = len(site.requests)
 
     # Two worker processes: 9 pages is enough for the pool to run them in parallel.
-    summary = reextract(ReextractParameters(db=db, extract_workers=2))
+    summary = asyncio.run(reextract(ReextractParameters(db=db, extract_workers=2)))
 
     assert len(site.requests) == requests
     assert documents(db) == before_docs  # extracted_at too: nothing was rewritten
@@ -137,7 +138,7 @@ def test_reextract_after_an_extractor_upgrade_updates_documents_without_fetching
     before = {r[0]: r for r in documents(db)}
     requests = len(site.requests)
 
-    summary = reextract(ReextractParameters(db=db, extract_workers=1))
+    summary = asyncio.run(reextract(ReextractParameters(db=db, extract_workers=1)))
 
     assert len(site.requests) == requests  # the site's log: no HTTP request at all
     after = {r[0]: r for r in documents(db)}
@@ -167,7 +168,7 @@ def test_reextract_after_an_extractor_upgrade_updates_documents_without_fetching
 
 def test_reextract_refuses_a_missing_database(tmp_path: Path) -> None:
     with pytest.raises(DatabaseUnavailable, match="no database"):
-        reextract(ReextractParameters(db=str(tmp_path / "none.duckdb")))
+        asyncio.run(reextract(ReextractParameters(db=str(tmp_path / "none.duckdb"))))
     assert not (tmp_path / "none.duckdb").exists()
 
 
@@ -273,3 +274,37 @@ def stored_bodies(db: str, columns: str) -> list[tuple[object, ...]]:
         "ORDER BY r.fetched_at, r.url"
     )
     return query(db, sql)
+
+
+def test_reextract_shares_the_run_lifecycle_of_ingest(db: str) -> None:
+    """The writer lock (it waits for a run that holds it) and interrupted runs marked."""
+    import fcntl
+    import os
+    import threading
+    import time
+
+    from flows.concurrency import lock_path
+    from storage.database import WorkingDatabase
+
+    with WorkingDatabase(Path(db)) as work:  # a run killed mid-way left its row 'running'
+        work.con.execute("INSERT INTO runs (run_id, started_at, status) "
+                         "VALUES ('killed', now(), 'running')")
+    fd = os.open(lock_path(db), os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another writer holds the database
+    released = []
+
+    def release() -> None:
+        time.sleep(2.0)
+        released.append(time.time())
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+    holder = threading.Thread(target=release)
+    holder.start()
+    summary = asyncio.run(reextract(ReextractParameters(db=db, extract_workers=1)))
+    holder.join()
+    (started,), = query(db, "SELECT epoch(started_at) FROM runs WHERE run_id = ?", summary.run_id)
+    assert started >= released[0] - 0.05  # it started only once the lock was free
+    assert query(db, "SELECT status FROM runs WHERE run_id = 'killed'") == [("interrupted",)]
+    assert json.loads(query(db, "SELECT parameters FROM runs WHERE run_id = ?",
+                            summary.run_id)[0][0])["db_memory_limit"] == "1GB"

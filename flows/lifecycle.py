@@ -1,0 +1,52 @@
+"""The life of a run that writes the database, the same for every flow that writes (issue 17).
+
+In order: take the writer lock (flows/concurrency.py; a second run waits), open the
+working database with the memory limit, mark runs a killed process left `running` as
+`interrupted` (and find where to resume), record this run as started. The flow does its
+work and ends the run (`finish_run`), then publishes; on the way out the database is
+closed and the lock released, whatever happened.
+"""
+
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from prefect.runtime import flow_run
+
+from flows.concurrency import writer_slot
+from flows.steps import now
+from storage.database import WorkingDatabase
+from storage.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class WritingRun:
+    """A started run: its id, working database, store, and where a killed run stopped."""
+
+    run_id: str
+    wdb: WorkingDatabase
+    store: Store
+    resume_since: datetime | None
+
+
+@asynccontextmanager
+async def writing_run(
+    db: str, memory_limit: str | None, parameters: Mapping[str, object]
+) -> AsyncIterator[WritingRun]:
+    """Lock, open, mark interrupted runs, start the run; close and unlock on the way out."""
+    async with writer_slot(db):  # one writer at a time
+        with WorkingDatabase(Path(db), memory_limit) as wdb:
+            store = Store(wdb.con)
+            run_id = run_id_now()
+            resume_since = store.interrupt_stale_runs(run_id, now())
+            store.start_run(run_id, parameters, now())
+            yield WritingRun(run_id, wdb, store, resume_since)
+
+
+def run_id_now() -> str:
+    """The Prefect flow run's id when run by Prefect, else a new UUID."""
+    run = flow_run.get_id()
+    return str(run) if run else str(uuid.uuid4())
