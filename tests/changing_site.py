@@ -14,13 +14,12 @@ The server answers with an ETag and honours If-None-Match, so unchanged pages co
 import contextlib
 import hashlib
 import random
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from tests.site import article
+from tests.site import article, send, serving
 
 VOCABULARY = tuple(
     ["council", "minister", "border", "treaty", "summit", "energy", "grain", "pipeline", "sanctions", "envoy", "parliament", "ceasefire", "budget", "alliance", "harbour", "election", "reform", "coalition", "tariff", "drone", "satellite", "refugee", "corridor", "airspace", "garrison", "mandate", "inquiry", "verdict", "protest", "strike", "shortage", "talks", "delegation", "officials", "agreement", "capital", "region", "security", "statement", "negotiators", "report", "province", "committee", "observers", "ministry", "governor", "deadline", "proposal"]
@@ -160,13 +159,7 @@ def _handler(site: ChangingSite) -> type[BaseHTTPRequestHandler]:
             self._send(200, "text/html; charset=utf-8", body, etag)
 
         def _send(self, status: int, ctype: str, data: bytes, etag: str | None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            if etag:
-                self.send_header("ETag", etag)
-            self.end_headers()
-            self.wfile.write(data)
+            send(self, status, ctype, data, (("ETag", etag),) if etag else ())
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -177,12 +170,6 @@ def _handler(site: ChangingSite) -> type[BaseHTTPRequestHandler]:
 @contextlib.contextmanager
 def serve(site: ChangingSite) -> Iterator[ChangingSite]:
     """Serve `site`'s current pages on a free 127.0.0.1 port for the block."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(site)) as base:
+        site.base = base
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -162,12 +162,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             self._send(status, ctype, body)
 
         def _send(self, status: int, ctype: str, body: str) -> None:
-            data = body.encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send(self, status, ctype, body.encode("utf-8"))
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -175,16 +170,35 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def send(handler: BaseHTTPRequestHandler, status: int, ctype: str, data: bytes,
+         headers: tuple[tuple[str, str], ...] = ()) -> None:
+    """Answer with `data` as the body, its type and length, and any extra headers."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", ctype)
+    handler.send_header("Content-Length", str(len(data)))
+    for name, value in headers:
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve `handler` on a free 127.0.0.1 port for the block; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextlib.contextmanager
 def serve_site() -> Iterator[Site]:
     """Serve PAGES on a free 127.0.0.1 port for the duration of the block."""
     site = Site(base="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(site)) as base:
+        site.base = base
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()

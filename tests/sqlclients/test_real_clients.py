@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from tests.site import Site
-from tests.sqlclients.corpus import build, write_seeds
+from tests.sqlclients.corpus import build
 from tests.sqlclients.real_clients import (
     Client,
     ClientUnavailable,
@@ -27,6 +27,7 @@ from tests.sqlclients.real_clients import (
     values,
 )
 from tests.sqlclients.test_docs_queries import QUERIES, runnable
+from tests.sqlclients.test_failed_runs import first_night
 
 INSTALLERS: dict[str, Callable[[], Client]] = {
     "duckdb-cli": duckdb_cli, "node-api": node_api, "python-duckdb-oldest": oldest_python,
@@ -78,12 +79,7 @@ def test_client_opens_the_published_file_while_a_run_writes(
         "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM runs), "
         "(SELECT count(*) FROM near_duplicates)"
     )
-    all_seeds = write_seeds(tmp_path / "all", site)
-    night = tmp_path / "seeds"
-    night.mkdir()
-    (night / "talks.txt").write_bytes((all_seeds / "talks.txt").read_bytes())
-    db = tmp_path / "db" / "recite.duckdb"
-    build(db, night)
+    db, night, all_seeds = first_night(tmp_path, site)
     old = client.run(db, [state])[0]
     assert isinstance(old, list) and old[0][1] == "1", old
 
