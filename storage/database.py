@@ -162,9 +162,9 @@ def convert_storage(path: Path) -> None:
     """Rewrite the database at `path` in STORAGE_VERSION's format, every row and comment kept.
 
     For a file a release before issue 14 wrote in DuckDB 2.0's own format, and to drop the
-    space of the bodies moved out of it (storage.body_files). The copy is
-    made beside it, checked table by table, and renamed over it: a run killed meanwhile
-    leaves the original whole.
+    space of the bodies moved out of it (storage.body_files). The copy is made beside it,
+    checked table by table, and renamed over it: a run killed meanwhile leaves the
+    original whole.
     """
     tmp = path.with_name(path.name + ".convert")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
@@ -175,6 +175,7 @@ def convert_storage(path: Path) -> None:
         con.execute(f"ATTACH {_literal(tmp)} AS new_format (STORAGE_VERSION '{STORAGE_VERSION}')")
         con.execute("COPY FROM DATABASE old_format TO new_format")
         _check_copy(con, "old_format", "new_format")
+        con.execute("CHECKPOINT new_format")  # all in the file, no WAL left beside it
         con.execute("DETACH new_format")
     except duckdb.Error as exc:
         tmp.unlink(missing_ok=True)
