@@ -57,6 +57,7 @@ _COLUMN_NAMES = (
     "archive_file", "body_codec", "body_bytes", "body_sha256",
 )
 _COLUMNS = ", ".join(f"r.{name}" for name in _COLUMN_NAMES)
+_URL, _FILE = _COLUMN_NAMES.index("url"), _COLUMN_NAMES.index("archive_file")
 
 # The run that stored a response is the one whose first attempt started at fetched_at
 # (store.save_fetch stamps responses with the first attempt's start); its final attempt
@@ -108,7 +109,7 @@ class ArchiveStore:
         """The compressed bodies of `_COLUMNS` rows, by (url, archive file), file by file."""
         by_file: dict[str, list[str]] = {}
         for row in rows:
-            by_file.setdefault(row[7], []).append(row[0])
+            by_file.setdefault(row[_FILE], []).append(row[_URL])
         out: dict[tuple[str, str], bytes] = {}
         for name, urls in by_file.items():
             path = str(self.folder / name)

@@ -13,11 +13,10 @@ file is complete on disk before the transaction that references it commits, and 
 are never removed. A killed run may leave a file no published snapshot names; it holds
 real responses and is harmless.
 
-Columns of each file: url, fetched_at, body_sha256, body_bytes, body_codec,
-body_compressed (storage.codec; zstd-1 since schema version 30).
+Columns of each file: `BODY_COLUMNS` (body_compressed: storage.codec; zstd-1 since
+schema version 30).
 """
 
-import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +25,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from storage.files import replace_durably, sql_literal
+
 ARCHIVE_SUFFIX = ".archive"
+BODY_COLUMNS = ("url", "fetched_at", "body_sha256", "body_bytes", "body_codec", "body_compressed")
 _WORK_SUFFIX = ".work"
 
 
@@ -51,7 +53,7 @@ def write_bodies(folder: Path, table: pa.Table, at: datetime) -> str:
     name, tmp = _new_file(folder, at)
     # Bodies are compressed already: Parquet's own compression would only cost time.
     pq.write_table(table, tmp, compression="none")
-    _settle(tmp, folder / name)
+    replace_durably(tmp, folder / name)
     return name
 
 
@@ -59,18 +61,6 @@ def _new_file(folder: Path, at: datetime) -> tuple[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     name = f"bodies-{at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.parquet"
     return name, folder / f".{name}.tmp"
-
-
-def _settle(tmp: Path, final: Path) -> None:
-    """fsync `tmp`, rename it to `final`, fsync the folder: whole on disk, or absent."""
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, final)
-    fd = os.open(final.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def has_inline_bodies(con: duckdb.DuckDBPyConnection) -> bool:
@@ -96,13 +86,11 @@ def move_bodies_out(con: duckdb.DuckDBPyConnection) -> None:
         at = datetime.now(UTC)
         folder = archive_dir_of(con)
         name, tmp = _new_file(folder, at)
-        target = "'" + str(tmp).replace("'", "''") + "'"
         con.execute(
-            "COPY (SELECT url, fetched_at, body_sha256, body_bytes, body_codec, "
-            f"body_compressed FROM responses ORDER BY url) TO {target} "
-            "(FORMAT parquet, COMPRESSION uncompressed)"
+            f"COPY (SELECT {', '.join(BODY_COLUMNS)} FROM responses ORDER BY url) "
+            f"TO {sql_literal(str(tmp))} (FORMAT parquet, COMPRESSION uncompressed)"
         )
-        _settle(tmp, folder / name)
+        replace_durably(tmp, folder / name)
         con.execute("UPDATE responses SET archive_file = ?", [name])
         con.execute(
             "INSERT INTO archive_files VALUES (?, NULL, ?, ?, ?)",

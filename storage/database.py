@@ -20,6 +20,7 @@ import duckdb
 
 from storage.body_files import has_inline_bodies
 from storage.errors import DatabaseLocked, DatabaseUnavailable, PublishError, StorageError
+from storage.files import replace_durably, sql_literal
 from storage.schema import migrate
 
 
@@ -171,8 +172,10 @@ def convert_storage(path: Path) -> None:
         leftover.unlink(missing_ok=True)
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH {_literal(path)} AS old_format (READ_ONLY)")
-        con.execute(f"ATTACH {_literal(tmp)} AS new_format (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute(f"ATTACH {sql_literal(str(path))} AS old_format (READ_ONLY)")
+        con.execute(
+            f"ATTACH {sql_literal(str(tmp))} AS new_format (STORAGE_VERSION '{STORAGE_VERSION}')"
+        )
         con.execute("COPY FROM DATABASE old_format TO new_format")
         _check_copy(con, "old_format", "new_format")
         con.execute("CHECKPOINT new_format")  # all in the file, no WAL left beside it
@@ -184,10 +187,7 @@ def convert_storage(path: Path) -> None:
         ) from exc
     finally:
         con.close()
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    replace_durably(tmp, path)
 
 
 def _check_copy(con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
@@ -208,10 +208,6 @@ def _check_copy(con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
         before, after = (con.execute(sql, [db]).fetchall()[0][0] for db in (old, new))
         if before != after:
             raise duckdb.InvalidInputException(f"{before} comments, {after} copied")
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -237,12 +233,7 @@ def _copy_atomic(src: Path, dst: Path, before_rename: Callable[[], None] | None 
     tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
     try:
         shutil.copyfile(src, tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        if before_rename is not None:
-            before_rename()
-        os.replace(tmp, dst)
-        _fsync_dir(dst.parent)
+        replace_durably(tmp, dst, before_rename)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -265,11 +256,3 @@ def _remove_stale_copies(dst: Path) -> None:
     for stale in dst.parent.glob(f".{dst.name}.tmp-*"):
         with contextlib.suppress(OSError):
             stale.unlink()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -96,11 +96,10 @@ def export_partitioned(
     old = out_dir / f".{name}.old-{os.getpid()}"
     try:
         shutil.rmtree(tmp, ignore_errors=True)
-        (rows,) = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0]
-        con.execute(
+        (rows,) = con.execute(
             f"COPY ({sql}) TO {quote(str(tmp))} "
             "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (run_date))"
-        )
+        ).fetchall()[0]  # COPY answers with the rows it wrote
         if final.exists():
             os.replace(final, old)
         os.replace(tmp, final)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import duckdb
 
 from storage.body_files import move_bodies_out
+from storage.files import sql_literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ class Migration:
 
 def quote(text: str) -> str:
     """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
+    return sql_literal(text)
 
 
 SEEDS = Table(

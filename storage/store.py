@@ -12,7 +12,7 @@ import pyarrow as pa
 from extractors.records import Citation, Passage
 from fetching.records import FetchRequest, FetchResult, Validators
 from storage import bulk
-from storage.body_files import archive_dir_of, write_bodies
+from storage.body_files import BODY_COLUMNS, archive_dir_of, write_bodies
 from storage.dedup_store import DedupStore
 from storage.records import DocumentRow, SeedRow, StepFailure
 from storage.tx import transaction
@@ -287,7 +287,7 @@ class Store:
             return
         at = datetime.now(UTC)
         folder = archive_dir_of(self.con)
-        name = write_bodies(folder, responses.select(list(_BODY_COLUMNS)), at)
+        name = write_bodies(folder, responses.select(list(BODY_COLUMNS)), at)
         meta = responses.drop_columns(["body_compressed"]).append_column(
             "archive_file", pa.array([name] * responses.num_rows, pa.string())
         )
@@ -323,4 +323,3 @@ _RESPONSE_COLUMNS = (
     "url, final_url, fetched_at, status_code, headers, content_type, charset, body_sha256, "
     "body_bytes, body_codec, archive_file"
 )
-_BODY_COLUMNS = ("url", "fetched_at", "body_sha256", "body_bytes", "body_codec", "body_compressed")
