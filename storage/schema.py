@@ -596,35 +596,49 @@ STEP_FAILURES = Table(
     ),
 )
 
+def _status_comment(statuses: str) -> str:
+    """COMMENT ON runs.status naming the statuses a migration knows."""
+    return "COMMENT ON COLUMN runs.status IS " + quote(statuses)
+
+
+def _run_summary(finished: tuple[str, ...], comments: dict[str, str]) -> View:
+    """run_summary counting dedup step errors among its problems, with `seconds` for the
+    runs that ended in `finished`, and `comments` in place of those of the same columns."""
+    listed = ", ".join(quote(status) for status in finished)
+    return View(
+        RUN_SUMMARY.name,
+        RUN_SUMMARY.comment,
+        RUN_SUMMARY.select.replace(
+            "WHERE stage = 'extract' AND reason <> 'ok'",
+            "WHERE (stage = 'extract' AND reason <> 'ok') OR stage = 'errors'",
+        ).replace("WHEN r.status IN ('completed', 'failed')", f"WHEN r.status IN ({listed})"),
+        tuple((name, comments.get(name, text)) for name, text in RUN_SUMMARY.columns),
+    )
+
+
 # A run whose dedup steps failed on some items publishes the rest (issue 13).
 STEP_FAILURE_STATEMENTS = (
-    "COMMENT ON COLUMN runs.status IS " + quote(
+    _status_comment(
         "'running', 'completed', 'completed_with_errors' (published; some items failed a "
         "dedup step, see step_failures), 'failed', or 'interrupted' (killed; marked by the "
         "next run)."
     ),
 )
 
-_RUN_SUMMARY_COMMENTS = {
-    "status": "'running', 'completed', 'completed_with_errors', 'failed', or 'interrupted' "
-    "(killed before it ended).",
-    "seconds": "Duration of a finished run (completed, with errors, or failed), in seconds "
-    "(else NULL).",
-    "problems": "Failed fetches, extractions and dedup steps by reason, e.g. "
-    "'fetch:http_4xx=3', 'errors:passages=1'.",
-}
+_PROBLEMS_COMMENT = (
+    "Failed fetches, extractions and dedup steps by reason, e.g. 'fetch:http_4xx=3', "
+    "'errors:passages=1'."
+)
 
-RUN_SUMMARY_WITH_ERRORS = View(
-    RUN_SUMMARY.name,
-    RUN_SUMMARY.comment,
-    RUN_SUMMARY.select.replace(
-        "WHERE stage = 'extract' AND reason <> 'ok'",
-        "WHERE (stage = 'extract' AND reason <> 'ok') OR stage = 'errors'",
-    ).replace(
-        "WHEN r.status IN ('completed', 'failed')",
-        "WHEN r.status IN ('completed', 'completed_with_errors', 'failed')",
-    ),
-    tuple((name, _RUN_SUMMARY_COMMENTS.get(name, text)) for name, text in RUN_SUMMARY.columns),
+RUN_SUMMARY_WITH_ERRORS = _run_summary(
+    ("completed", "completed_with_errors", "failed"),
+    {
+        "status": "'running', 'completed', 'completed_with_errors', 'failed', or "
+        "'interrupted' (killed before it ended).",
+        "seconds": "Duration of a finished run (completed, with errors, or failed), in "
+        "seconds (else NULL).",
+        "problems": _PROBLEMS_COMMENT,
+    },
 )
 
 
@@ -662,29 +676,22 @@ ARCHIVE_FILE_STATEMENTS = (
 
 # Runs stopped by --timeout-hours (issue 17).
 TIMED_OUT_STATEMENTS = (
-    "COMMENT ON COLUMN runs.status IS " + quote(
+    _status_comment(
         "'running', 'completed', 'completed_with_errors' (published; some items failed a "
         "dedup step, see step_failures), 'failed', 'timed_out' (stopped by --timeout-hours; "
         "the next run resumes after it), or 'interrupted' (killed; marked by the next run)."
     ),
 )
 
-RUN_SUMMARY_WITH_TIMEOUTS = View(
-    RUN_SUMMARY.name,
-    RUN_SUMMARY.comment,
-    RUN_SUMMARY_WITH_ERRORS.select.replace(
-        "WHEN r.status IN ('completed', 'completed_with_errors', 'failed')",
-        "WHEN r.status IN ('completed', 'completed_with_errors', 'failed', 'timed_out')",
-    ),
-    tuple(
-        (name, {
-            "status": "'running', 'completed', 'completed_with_errors', 'failed', "
-            "'timed_out', or 'interrupted' (killed before it ended).",
-            "seconds": "Duration of a finished run (completed, with errors, failed or timed "
-            "out), in seconds (else NULL).",
-        }.get(name, text))
-        for name, text in RUN_SUMMARY_WITH_ERRORS.columns
-    ),
+RUN_SUMMARY_WITH_TIMEOUTS = _run_summary(
+    ("completed", "completed_with_errors", "failed", "timed_out"),
+    {
+        "status": "'running', 'completed', 'completed_with_errors', 'failed', "
+        "'timed_out', or 'interrupted' (killed before it ended).",
+        "seconds": "Duration of a finished run (completed, with errors, failed or timed "
+        "out), in seconds (else NULL).",
+        "problems": _PROBLEMS_COMMENT,
+    },
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
