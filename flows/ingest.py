@@ -7,7 +7,6 @@ passed down to thin tasks. Fetching of batch i+1 overlaps the extraction of batc
 # No `from __future__ import annotations`: the flow's pydantic parameter must resolve at
 # serve time (PrefectHQ/prefect#19447).
 import asyncio
-import contextlib
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from flows.dedup_pass import run_dedup
 from flows.dedup_step import DedupConfig, save_and_verify
 from flows.extraction import ExtractionPool
 from flows.faults import checkpoint
-from flows.isolation import Failures, finish_status, isolate
+from flows.isolation import Failures, isolate
 from flows.lifecycle import WritingRun, writing_run
 from flows.progress import RunProgress
 from flows.run_parameters import complete_parameters
@@ -79,19 +78,16 @@ async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
                         _dedup(params, run.dstore, tally, run.failures)
         except TimeoutError as exc:
             if not deadline.expired():  # a TimeoutError of something else: a failure
-                store.finish_run(run_id, "failed", tally.counts, now(), error=repr(exc)[:2000])
+                started.fail(tally, "failed", repr(exc))
                 raise
             message = f"timed out after {params.timeout_hours:g} h (--timeout-hours)"
-            with contextlib.suppress(Exception):
-                store.finish_run(run_id, "timed_out", tally.counts, now(), error=message)
+            started.fail(tally, "timed_out", message)
             raise RunTimedOut(f"{message}; the next run resumes from {wdb.work_path}") from exc
         except BaseException as exc:
-            with contextlib.suppress(Exception):
-                store.finish_run(run_id, "failed", tally.counts, now(), error=repr(exc)[:2000])
+            started.fail(tally, "failed", repr(exc))
             raise
         with write_errors(wdb.work_path):
-            status = finish_status(store, run_id, run.failures, tally)
-            store.finish_run(run_id, status, tally.counts, now())
+            status = started.complete(tally, run.failures)
             totals = store.totals()
         await report.publish(tally.as_tuple(), totals)
         checkpoint("run-finished")

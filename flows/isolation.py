@@ -14,14 +14,11 @@ it is raised, and the run fails as before.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TypeVar
 
 import duckdb
 
-from flows.summary import Tally
 from storage.records import StepFailure
-from storage.store import Store
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -98,12 +95,3 @@ def guarded(work: Callable[[], R], stage: str, failures: Failures) -> R | None:
         failures.add(StepFailure(stage, None, describe(exc)))
         return None
 
-
-def finish_status(store: Store, run_id: str, failures: Failures, tally: Tally) -> str:
-    """Record the run's step failures and count them; the status the run ends with."""
-    if not failures:
-        return "completed"
-    store.save_failures(run_id, failures.items, datetime.now(UTC))
-    for failure in failures.items:
-        tally.bump("errors", failure.stage)
-    return "completed_with_errors"

@@ -3,10 +3,11 @@
 In order: take the writer lock (flows/concurrency.py; a second run waits), open the
 working database with the memory limit, mark runs a killed process left `running` as
 `interrupted` (and find where to resume), record this run as started. The flow does its
-work and ends the run (`finish_run`), then publishes; on the way out the database is
+work and ends the run (`WritingRun.complete` or `fail`), then publishes; on the way out the database is
 closed and the lock released, whatever happened.
 """
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -17,7 +18,9 @@ from pathlib import Path
 from prefect.runtime import flow_run
 
 from flows.concurrency import writer_slot
+from flows.isolation import Failures
 from flows.steps import now
+from flows.summary import Tally
 from storage.database import WorkingDatabase
 from storage.store import Store
 
@@ -30,6 +33,23 @@ class WritingRun:
     wdb: WorkingDatabase
     store: Store
     resume_since: datetime | None
+
+    def complete(self, tally: Tally, failures: Failures) -> str:
+        """Record the items a dedup step set aside, end the run; the status it ended with."""
+        status = "completed"
+        if failures:
+            self.store.save_failures(self.run_id, failures.items, now())
+            for failure in failures.items:
+                tally.bump("errors", failure.stage)
+            status = "completed_with_errors"
+        self.store.finish_run(self.run_id, status, tally.counts, now())
+        return status
+
+    def fail(self, tally: Tally, status: str, error: str) -> None:
+        """End the run as `status` ('failed', 'timed_out'); not being able to say so must
+        not hide the error that ended it."""
+        with contextlib.suppress(Exception):
+            self.store.finish_run(self.run_id, status, tally.counts, now(), error=error[:2000])
 
 
 @asynccontextmanager

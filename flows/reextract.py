@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows.dedup_pass import run_dedup
 from flows.dedup_step import DedupConfig
 from flows.extraction import ExtractionPool
-from flows.isolation import Failures, finish_status
+from flows.isolation import Failures
 from flows.lifecycle import writing_run
 from flows.progress import RunProgress
 from flows.reextract_steps import PageGroup, extract_groups, group_pages, store_reextracted
@@ -100,10 +100,9 @@ async def reextract(params: ReextractParameters = ReextractParameters()) -> RunS
                 run_dedup(DedupStore(started.wdb.con), _dedup_config(params, archive), tally,
                           failures)
             except BaseException as exc:
-                store.finish_run(run_id, "failed", tally.counts, now(), error=repr(exc)[:2000])
+                started.fail(tally, "failed", repr(exc))
                 raise
-        status = finish_status(store, run_id, failures, tally)
-        store.finish_run(run_id, status, tally.counts, now())
+        status = started.complete(tally, failures)
         totals = store.totals()
         started.wdb.publish()
     return RunSummary(
