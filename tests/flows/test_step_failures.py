@@ -8,6 +8,7 @@ end where a fresh run does.
 """
 
 import asyncio
+import random
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,8 +28,6 @@ MARKER = "zyxwvut"
 
 def poisoned_site() -> ChangingSite:
     site = ChangingSite.create(7, families=2, singles=2)
-    import random
-
     rng = random.Random(1)
     site.pages["/single/poisoned"] = Page("Poisoned", [
         paragraph(rng), f"This paragraph holds the word {MARKER} that the buggy step cannot take "
