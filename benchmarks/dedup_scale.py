@@ -21,7 +21,7 @@ synthetically (documents, random signatures with their band keys, and stored pai
 ``--pair-rate`` of the documents, bulk-inserted through Arrow, plus ``--new / 2`` real
 documents that the night's copies will match), then, in a fresh process, ``--new``
 documents (half of them edited copies of stored ones) are added through
-`flows.dedup_step` and `storage.dedup_store`: documents to index, signing and band
+`pipeline.dedup_step` and `storage.dedup_store`: documents to index, signing and band
 keys stored, the band join against the whole index, exact-duplicate join,
 verification, and the clusters rebuilt from all stored pairs. It prints the time of
 each step and the peak memory (maximum resident set) of that process.
@@ -251,7 +251,7 @@ def _insert_pairs(con: Any, rng: np.random.Generator, synthetic: int, count: int
 
 def add_night(db: Path, texts: NightTexts, size: int, batch: int) -> dict[str, float]:
     """Store the night's documents, then time the flow's dedup path over them, by step."""
-    from flows.dedup_step import rebuild_clusters, sign_batch, verify_new
+    from pipeline.dedup_step import rebuild_clusters, sign_batch, verify_new
     from storage.database import WorkingDatabase
 
     params = MinHashParams()

@@ -55,7 +55,7 @@ def both(seeds: Path, env: dict[str, str], repeat: int, work: Path) -> tuple[flo
     recite = []
     for n in range(repeat):
         db = work / f"db-{time.monotonic_ns()}-{n}" / "recite.duckdb"
-        recite.append(timed([sys.executable, "-m", "flows.cli", "run", "--seeds", str(seeds),
+        recite.append(timed([sys.executable, "-m", "cli.main", "run", "--seeds", str(seeds),
                              "--db", str(db)], env))
     return median_of("Prefect alone (a flow that does nothing)", prefect), median_of(
         f"recite run --seeds {seeds.name} (fresh database)", recite

@@ -24,8 +24,6 @@ from extractors.content import Extraction
 from fetching.config import FetchConfig
 from fetching.records import FetchRequest, FetchResult
 from flows import resources
-from flows.dedup_step import signature_batch
-from flows.extraction import ExtractionPool
 from flows.settings import IngestParameters
 from flows.tasks import (
     extract_batch,
@@ -35,7 +33,9 @@ from flows.tasks import (
     sign_rows,
     unwalked,
 )
-from flows.timing import StageClock
+from pipeline.dedup_step import signature_batch
+from pipeline.extraction import ExtractionPool
+from pipeline.timing import StageClock
 from storage.dedup_store import SignatureBatch
 
 Rows = Sequence[tuple[int, str, str]]

@@ -1,18 +1,18 @@
 """The dedup step of a run, shared by the `ingest` and `reextract` flows (Prefect tasks).
 
-Each part is isolated (flows/isolation.py): a document or passage that makes its step
+Each part is isolated (pipeline/isolation.py): a document or passage that makes its step
 fail is set aside and recorded, the rest is done, and the run publishes.
 """
 
 from collections.abc import Sequence
 
 from dedup.lsh import params_fingerprint
-from flows.dedup_step import DedupConfig
 from flows.faults import checkpoint
-from flows.isolation import Failures, guarded, isolate
-from flows.steps import BatchReport
-from flows.summary import Tally
 from flows.tasks import dedup_batch, dedup_clusters, dedup_passages, unwalked
+from pipeline.dedup_step import DedupConfig
+from pipeline.isolation import Failures, guarded, isolate
+from pipeline.steps import BatchReport
+from pipeline.summary import Tally
 from storage.dedup_store import DedupStore
 
 

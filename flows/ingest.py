@@ -16,26 +16,27 @@ from prefect import flow, get_run_logger
 from prefect.context import SyncClientContext
 
 from dedup import MinHashParams
-from flows.artifacts import FetchProgress, RunReport
+from flows.artifacts import FetchProgress, publish_report
 from flows.batches import Batches, InFlight, open_batches
 from flows.dedup_pass import run_dedup
-from flows.dedup_step import DedupConfig, save_and_verify
-from flows.extraction import ExtractionPool
 from flows.faults import checkpoint
-from flows.isolation import Failures, isolate
 from flows.lifecycle import WritingRun, writing_run
 from flows.progress import RunProgress
 from flows.run_parameters import complete_parameters
-from flows.seeds import SeedDocument, SeedLimits
 from flows.settings import IngestParameters
-from flows.shingle_cache import ShingleCache
-from flows.steps import now
-from flows.summary import RunSummary, Tally
 from flows.tasks import dedup_report, read_seeds, save_batch, save_seeds, unwalked
-from flows.timing import StageClock
+from pipeline.dedup_step import DedupConfig, save_and_verify
+from pipeline.extraction import ExtractionPool
+from pipeline.isolation import Failures, isolate
+from pipeline.seeds import SeedDocument, SeedLimits
+from pipeline.shingle_cache import ShingleCache
+from pipeline.steps import now
+from pipeline.summary import RunSummary, Tally
+from pipeline.timing import StageClock
 from storage.database import write_errors
 from storage.dedup_store import DedupStore
 from storage.errors import RunTimedOut
+from storage.run_report import RunReport
 from storage.store import Store
 
 
@@ -89,7 +90,7 @@ async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
         with write_errors(wdb.work_path):
             status = started.complete(tally, run.failures)
             totals = store.totals()
-        await report.publish(tally.as_tuple(), totals)
+        await publish_report(report, tally.as_tuple(), totals)
         checkpoint("run-finished")
         with clock.timed("publish"):
             wdb.publish(before_rename=lambda: checkpoint("publish-copied"))

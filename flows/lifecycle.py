@@ -18,9 +18,9 @@ from pathlib import Path
 from prefect.runtime import flow_run
 
 from flows.concurrency import writer_slot
-from flows.isolation import Failures
-from flows.steps import now
-from flows.summary import Tally
+from pipeline.isolation import Failures
+from pipeline.steps import now
+from pipeline.summary import Tally
 from storage.database import WorkingDatabase
 from storage.store import Store
 

@@ -19,15 +19,15 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
 from flows.dedup_pass import run_dedup
-from flows.dedup_step import DedupConfig
-from flows.extraction import ExtractionPool
-from flows.isolation import Failures
 from flows.lifecycle import writing_run
 from flows.progress import RunProgress
-from flows.reextract_steps import PageGroup, extract_groups, group_pages, store_reextracted
 from flows.settings import IngestParameters
-from flows.steps import BatchReport, now
-from flows.summary import RunSummary, Tally
+from pipeline.dedup_step import DedupConfig
+from pipeline.extraction import ExtractionPool
+from pipeline.isolation import Failures
+from pipeline.reextract_steps import PageGroup, extract_groups, group_pages, store_reextracted
+from pipeline.steps import BatchReport, now
+from pipeline.summary import RunSummary, Tally
 from storage.archive import ArchiveStore
 from storage.database import working_path
 from storage.dedup_store import DedupStore

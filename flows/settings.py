@@ -3,7 +3,7 @@
 `IngestParameters` is the `ingest` flow's only parameter, so the Prefect UI shows each
 field as a form input with its description and refuses values outside the bounds.
 `Settings` is the same model read from the environment; each field is also a
-`recite run` flag (see flows/cli.py). No module-level instance: callers build one.
+`recite run` flag (see cli/main.py). No module-level instance: callers build one.
 """
 
 # No `from __future__ import annotations` here: Prefect resolves these models at serve time

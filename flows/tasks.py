@@ -17,16 +17,16 @@ from extractors.content import Extraction, extract_page
 from fetching import Fetcher, make_client
 from fetching.config import FetchConfig
 from fetching.records import FetchRequest, FetchResult
-from flows.dedup_step import (
+from pipeline.dedup_step import (
     index_passages,
     rebuild_clusters,
     sign_and_verify,
     signature_batch,
 )
-from flows.extraction import ExtractionPool
-from flows.isolation import Failures
-from flows.seeds import SeedDocument, SeedLimits, discover, read_seed, skipped
-from flows.steps import BatchReport, now, pages_to_extract, store_fetch_batch, store_seeds
+from pipeline.extraction import ExtractionPool
+from pipeline.isolation import Failures
+from pipeline.seeds import SeedDocument, SeedLimits, discover, read_seed, skipped
+from pipeline.steps import BatchReport, now, pages_to_extract, store_fetch_batch, store_seeds
 from storage.dedup_store import DedupStore, SignatureBatch
 from storage.store import Store
 

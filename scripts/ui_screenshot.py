@@ -96,7 +96,7 @@ def main() -> int:
                 RECITE_CONNECT_TIMEOUT="3", RECITE_MAX_ATTEMPTS="1",
             )
             processes.append(_start(
-                [sys.executable, "-m", "flows.cli", "serve"], serve_env, work / "serve.log", cwd=ROOT
+                [sys.executable, "-m", "cli.main", "serve"], serve_env, work / "serve.log", cwd=ROOT
             ))
             adhoc = _wait(lambda: _get(f"{base}/api/deployments/name/ingest/adhoc"), 90, "recite serve")
             params = {"params": {

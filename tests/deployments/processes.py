@@ -167,4 +167,4 @@ def server_command(port: int, ui: bool = False) -> list[str]:
 
 def serve_command(*flags: str) -> list[str]:
     """`recite serve` as a user runs it."""
-    return [sys.executable, "-m", "flows.cli", "serve", *flags]
+    return [sys.executable, "-m", "cli.main", "serve", *flags]

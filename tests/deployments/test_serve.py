@@ -316,7 +316,7 @@ def test_cleanup_deletes_old_runs_with_their_artifacts(served: Served) -> None:
     assert finished
 
     cli = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "prefect-cleanup", "--older-than-days", "1"],
+        [sys.executable, "-m", "cli.main", "prefect-cleanup", "--older-than-days", "1"],
         env=served.env(), capture_output=True, text=True, timeout=120,
     )
     assert cli.returncode == 0, cli.stderr[-3000:]

@@ -56,7 +56,7 @@ def test_deployments(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def test_serve_refuses_a_bad_timezone_at_once() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "serve", "--timezone", "Mars/Base"],
+        [sys.executable, "-m", "cli.main", "serve", "--timezone", "Mars/Base"],
         capture_output=True, text=True, timeout=120,
     )
     assert out.returncode == 2

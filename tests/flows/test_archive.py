@@ -18,13 +18,13 @@ from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 from warcio.checker import Checker
 
+from cli.main import app
 from extractors.content import Extraction, extract_page
 from extractors.records import ExtractedDocument
-from flows import extraction, steps
-from flows.cli import app
 from flows.ingest import ingest
 from flows.reextract import ReextractParameters, reextract
 from flows.settings import IngestParameters
+from pipeline import extraction, steps
 from storage.body_files import archive_dir
 from storage.codec import ARCHIVE_CODEC, decompress_body
 from storage.errors import DatabaseUnavailable
@@ -235,7 +235,7 @@ def test_wire_headers_are_renamed_for_the_decoded_body() -> None:
 
 def recite(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, timeout=300,
         env={**os.environ, "COLUMNS": "200", **(env or {})},
     )
 

@@ -7,8 +7,9 @@ import duckdb
 import pytest
 
 from extractors.records import Passage
-from flows.artifacts import RunReport, counts_table
+from flows.artifacts import counts_table
 from storage.records import DocumentRow, document_id
+from storage.run_report import RunReport
 from storage.schema import migrate
 from storage.store import Store
 

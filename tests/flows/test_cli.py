@@ -13,7 +13,7 @@ from tests.site import Site
 
 def recite(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200", **(env or {})},
     )
 

@@ -29,7 +29,7 @@ def run(seeds: Path, db: Path, file_size_limit: int | None) -> subprocess.Comple
            "RECITE_ALLOW_PRIVATE_ADDRESSES": "1", "RECITE_ALLOWED_PORTS": "",
            "RECITE_PER_HOST_DELAY": "0"}
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", "run", "--seeds", str(seeds), "--db", str(db)],
+        [sys.executable, "-m", "cli.main", "run", "--seeds", str(seeds), "--db", str(db)],
         capture_output=True, text=True, timeout=300, env=env, preexec_fn=limit,
     )
 

@@ -6,12 +6,12 @@ import sys
 import textwrap
 import time
 
-from flows.extraction import ExtractionPool
+from pipeline.extraction import ExtractionPool
 
 _KILLED_PARENT = textwrap.dedent(
     """
     import os, signal, time
-    from flows.extraction import ExtractionPool
+    from pipeline.extraction import ExtractionPool
 
     if __name__ == "__main__":
         pool = ExtractionPool(2)

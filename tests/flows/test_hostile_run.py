@@ -18,13 +18,13 @@ import pytest
 from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
+from cli.main import app
 from extractors.urls import normalize_url
 from fetching import FetchConfig, Fetcher, Outcome, make_client
 from flows import resources
-from flows.cli import app
 from flows.ingest import ingest
 from flows.settings import IngestParameters
-from flows.summary import RunSummary
+from pipeline.summary import RunSummary
 from storage.codec import decompress_body
 from tests.fetching.conftest import FakeResolver, LoopbackBackend
 from tests.fetching.server import DEFAULT_ROUTES, HTML, LAST_MODIFIED, TestServer, ok, robots

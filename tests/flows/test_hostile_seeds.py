@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from flows.ingest import ingest
-from flows.seeds import SeedLimits, discover, read_seed
+from pipeline.seeds import SeedLimits, discover, read_seed
 from tests.flows.test_ingest import params, query
 from tests.site import Site
 

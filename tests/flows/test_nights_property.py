@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from dedup.lsh import params_fingerprint
 from extractors.passages import split_passages
-from flows.dedup_step import DedupConfig, index_passages, rebuild_clusters, sign_and_verify
-from flows.steps import passage_keys
+from pipeline.dedup_step import DedupConfig, index_passages, rebuild_clusters, sign_and_verify
+from pipeline.steps import passage_keys
 from storage.dedup_store import DedupStore
 from storage.records import DocumentRow, document_id
 from storage.schema import migrate

@@ -77,7 +77,7 @@ def killed_run(params: IngestParameters, point: str) -> subprocess.CompletedProc
         "--total-timeout", "5",
     ]
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", "run", *args],
+        [sys.executable, "-m", "cli.main", "run", *args],
         capture_output=True, text=True, timeout=300, env=env,
     )
 

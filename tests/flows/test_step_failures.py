@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import flows.dedup_step
+import pipeline.dedup_step
 from dedup.hashing import U64Array
 from flows.ingest import ingest
 from tests.changing_site import ChangingSite, Page, paragraph, serve
@@ -39,7 +39,7 @@ def poisoned_site() -> ChangingSite:
 def test_failing_items_are_set_aside_published_and_retried(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = flows.dedup_step.shingle_hash_sets
+    real = pipeline.dedup_step.shingle_hash_sets
 
     def buggy(texts: Sequence[str], size: int) -> list[U64Array]:
         if any(MARKER in t for t in texts):
@@ -53,8 +53,8 @@ def test_failing_items_are_set_aside_published_and_retried(
         seeds = site.write_seeds(tmp_path / "seeds")
         p = params(tmp_path / "nightly", [seeds], dedup_batch=3, batch_size=4)
         with monkeypatch.context() as patch:
-            patch.setattr(flows.dedup_step, "shingle_hash_sets", buggy)
-            patch.setattr(flows.dedup_step, "cluster", cluster_bug)
+            patch.setattr(pipeline.dedup_step, "shingle_hash_sets", buggy)
+            patch.setattr(pipeline.dedup_step, "cluster", cluster_bug)
             first = asyncio.run(ingest(p))
         assert first.status == "completed_with_errors"
         poisoned = query(p.db, "SELECT doc_id FROM documents WHERE url LIKE '%/poisoned'")[0][0]
@@ -85,7 +85,7 @@ def test_failing_items_are_set_aside_published_and_retried(
 
 
 def test_isolate_finds_each_failing_item() -> None:
-    from flows.isolation import Failures, isolate
+    from pipeline.isolation import Failures, isolate
 
     failures = Failures()
     done: list[list[int]] = []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flows.ingest import ingest
 from flows.settings import IngestParameters
-from flows.summary import RunSummary
+from pipeline.summary import RunSummary
 from tests.flows.test_examples import EXAMPLES
 from tests.site import Site
 

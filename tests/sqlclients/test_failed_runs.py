@@ -87,7 +87,7 @@ def test_a_killed_run_leaves_the_published_database_as_it_was(
     slow_seed.write_text(f"Late news: {slow_site.url('/slow/1')}\n")
     log = (tmp_path / "run.log").open("w")
     run = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "run", "--seeds", str(night), str(slow_seed),
+        [sys.executable, "-m", "cli.main", "run", "--seeds", str(night), str(slow_seed),
          "--db", str(db), "--batch-size", "2", "--per-host-delay", "0", "--max-attempts", "1"],
         env={**os.environ, "RECITE_ALLOW_PRIVATE_ADDRESSES": "1", "RECITE_ALLOWED_PORTS": "",
              "PREFECT_API_URL": str(PREFECT_API_URL.value())},

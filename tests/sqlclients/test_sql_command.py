@@ -72,6 +72,6 @@ def recite_with_input(
     args: list[str], stdin: str, env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args], input=stdin, capture_output=True, text=True,
+        [sys.executable, "-m", "cli.main", *args], input=stdin, capture_output=True, text=True,
         timeout=120, env={**os.environ, "COLUMNS": "200", **env},
     )

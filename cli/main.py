@@ -9,14 +9,13 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
-from rich.console import Console
-from rich.table import Table
 
-from flows.cli_archive import export_warc_command, reextract_command
-from flows.cli_sql import export_parquet_command, sql_command
-from flows.ops_cli import register_ops_commands
+from cli.archive import export_warc_command, reextract_command
+from cli.ops import register_ops_commands
+from cli.output import err, print_summary
+from cli.sql import export_parquet_command, sql_command
 from flows.settings import IngestParameters, Settings
-from flows.summary import RunSummary
+from pipeline.summary import RunSummary
 
 app = typer.Typer(
     help="recite: fetch the pages your seed documents cite, keep their clean text, and "
@@ -24,8 +23,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
 
 
 def _run(extra_seeds: list[str] | None = None, **flags: Any) -> None:
@@ -62,30 +59,6 @@ def _check_db_location(db: Path) -> None:
     if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK):
         err.print(f"[red]cannot write the database at {db}: {existing} is not a writable folder")
         raise typer.Exit(2)
-
-
-def print_summary(summary: RunSummary) -> None:
-    """Print the run's counts by stage and reason, and the database totals."""
-    table = Table(title=f"recite run {summary.run_id}", show_lines=False)
-    table.add_column("stage")
-    table.add_column("reason")
-    table.add_column("count", justify="right")
-    for stage, reason, n in summary.counts:
-        table.add_row(stage, reason, str(n))
-    console.print(table)
-    totals = Table(title=f"database {summary.db}")
-    totals.add_column("table")
-    totals.add_column("rows", justify="right")
-    for name, n in summary.totals:
-        totals.add_row(name, str(n))
-    console.print(totals)
-    if summary.status == "completed_with_errors":
-        failed = summary.count("errors")
-        err.print(
-            f"[yellow]completed with errors: {failed} item(s) failed a dedup step and were set "
-            "aside; the rest is published. See them with `recite sql -c \"SELECT * FROM "
-            f"step_failures WHERE run_id = '{summary.run_id}'\"`; the next run tries them again."
-        )
 
 
 def _quiet_prefect() -> None:

@@ -31,7 +31,7 @@ def main() -> None:
     """Run the `recite` command line."""
     status = _Exit()
     atexit.register(status.leave)
-    from flows.cli import main as cli_main
+    from cli.main import main as cli_main
 
     try:
         cli_main()

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from extractors.content import Extraction
 from fetching.charset import codec_name, decode_html
-from flows.extraction import ExtractionPool
-from flows.steps import BatchReport, extraction_reason, page_key, page_row, store_page
+from pipeline.extraction import ExtractionPool
+from pipeline.steps import BatchReport, extraction_reason, page_key, page_row, store_page
 from storage.archive import ArchivedKey, ArchivedResponse, ArchiveStore
 from storage.records import DocumentRow
 from storage.store import Store

@@ -23,8 +23,8 @@ from dedup import (
 )
 from dedup.hashing import U64Array
 from dedup.lsh import params_fingerprint
-from flows.isolation import Failures, isolate
-from flows.shingle_cache import ShingleCache
+from pipeline.isolation import Failures, isolate
+from pipeline.shingle_cache import ShingleCache
 from storage.dedup_store import DedupStore, PairRow, SignatureBatch
 
 # Pairs are stored from this similarity up, so the threshold of the views can be raised

@@ -12,7 +12,7 @@ from extractors.passages import split_passages
 from extractors.records import Passage
 from extractors.urls import InvalidUrl, normalize_url
 from fetching.records import FetchResult
-from flows.seeds import SeedDocument
+from pipeline.seeds import SeedDocument
 from storage.records import DocumentRow, document_id
 from storage.store import Store
 

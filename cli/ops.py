@@ -1,6 +1,6 @@
 """The `recite` commands that operate Prefect: `serve` and `prefect-cleanup`.
 
-Registered on the `recite` app by flows/cli.py; Prefect is imported only when one runs.
+Registered on the `recite` app by cli/main.py; Prefect is imported only when one runs.
 """
 
 import asyncio

@@ -3,7 +3,7 @@
 from collections import Counter
 from dataclasses import dataclass
 
-from flows.steps import BatchReport
+from pipeline.steps import BatchReport
 
 
 @dataclass(frozen=True, slots=True)

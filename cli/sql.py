@@ -11,19 +11,14 @@ from typing import Annotated
 
 import duckdb
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from flows.settings import IngestParameters
+from cli.output import DEFAULT_DB, DbOption, console, err
 from storage.database import open_published
 from storage.errors import StorageError
 from storage.export import EXPORTED_VIEWS, export_parquet
 
-console = Console()
-err = Console(stderr=True)
-
-_DEFAULT_DB = str(IngestParameters.model_fields["db"].default)
 _CELL_CHARS = 200
 LIST_RELATIONS = """
 SELECT table_name AS name, 'table' AS kind, comment FROM duckdb_tables()
@@ -38,17 +33,8 @@ _HELP = (
     ".schema NAME (columns and comments), .quit"
 )
 
-DbOption = Annotated[
-    Path,
-    typer.Option(
-        "--db", envvar="RECITE_DB", metavar="PATH",
-        help="The published database (the file `recite run --db` writes).",
-    ),
-]
-
-
 def sql_command(
-    db: DbOption = Path(_DEFAULT_DB),
+    db: DbOption = DEFAULT_DB,
     command: Annotated[
         str | None,
         typer.Option(
@@ -85,7 +71,7 @@ def export_parquet_command(
             "fetches_by_run_date/, documents_by_run_date/: hive-partitioned by run date.",
         ),
     ],
-    db: DbOption = Path(_DEFAULT_DB),
+    db: DbOption = DEFAULT_DB,
 ) -> None:
     """Write every table and the main views of the published database as Parquet files."""
     try:

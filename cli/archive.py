@@ -7,26 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from cli.output import DEFAULT_DB, DbOption, console, err, print_summary
 from fetching.config import DEFAULT_USER_AGENT
 from storage.database import open_published, working_path
 from storage.errors import StorageError
 
-console = Console()
-err = Console(stderr=True)
-
-DbOption = Annotated[
-    str,
-    typer.Option(
-        "--db", envvar="RECITE_DB", metavar="PATH",
-        help="DuckDB file written by `recite run`.",
-    ),
-]
-
 
 def reextract_command(
-    db: DbOption = "data/recite.duckdb",
+    db: DbOption = DEFAULT_DB,
     workers: Annotated[
         int, typer.Option("--workers", min=0, help="Extraction processes (0: one per core).")
     ] = 0,
@@ -43,10 +32,9 @@ def reextract_command(
         err.print(f"[red]recite reextract failed:[/red] no database at {db}; run `recite run` first")
         raise typer.Exit(1)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # DESIGN.md, traps
-    from flows.cli import print_summary  # at call time: flows.cli imports this module
     from flows.reextract import ReextractParameters, reextract  # imports Prefect
 
-    params = ReextractParameters(db=db, extract_workers=workers, batch_size=batch_size)
+    params = ReextractParameters(db=str(db), extract_workers=workers, batch_size=batch_size)
     try:
         summary = asyncio.run(reextract(params))
     except StorageError as exc:
@@ -57,7 +45,7 @@ def reextract_command(
 
 def export_warc_command(
     out: Annotated[Path, typer.Argument(help="WARC file to write, e.g. archive.warc.gz.")],
-    db: DbOption = "data/recite.duckdb",
+    db: DbOption = DEFAULT_DB,
 ) -> None:
     """Write the archived responses as a WARC file (request + response record per page).
 

@@ -1,0 +1,1 @@
+"""recite: the `recite` command line."""

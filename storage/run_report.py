@@ -1,0 +1,171 @@
+"""The run report: what a run changed, read from the working database before it is published.
+
+`RunReport.begin` snapshots each document's content hash (a temporary table, 16 bytes per
+document) before the run writes; `markdown` then lists new and changed documents, the
+most repeated passages and the duplicate clusters that gained a new or changed document.
+flows/artifacts.py shows it as the run page's `recite-run-report` artifact.
+"""
+
+from collections.abc import Mapping, Sequence
+
+import duckdb
+
+SHOW_DOCUMENTS = 25
+SHOW_PASSAGES = 10
+SHOW_CLUSTERS = 10
+_BEFORE = "recite_report_before"  # temp table: each document's content hash before the run
+
+
+class RunReport:
+    """What a run changed, as the markdown report of its run page.
+
+    `begin` snapshots each document's content hash (a temporary table, 16 bytes per
+    document) so that `publish` can tell new and changed documents apart.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str, db: str) -> None:
+        self.con = con
+        self.run_id = run_id
+        self.db = db
+
+    @classmethod
+    def begin(cls, con: duckdb.DuckDBPyConnection, run_id: str, db: str) -> "RunReport":
+        """Snapshot the documents' content hashes before the run writes anything."""
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_BEFORE} AS "
+            "SELECT doc_id, hash(content_sha256) AS content_hash FROM documents"
+        )
+        return cls(con, run_id, db)
+
+    # the report ---------------------------------------------------------------------------
+
+    def markdown(
+        self,
+        counts: Sequence[tuple[str, str, int]],
+        totals: Mapping[str, int],
+        counts_key: str = "recite-run-counts",
+    ) -> str:
+        """The run report as markdown."""
+        parts = [
+            f"# recite run report\n\nRun `{self.run_id}`, database `{_code(self.db)}`.",
+            _summary(counts, totals, counts_key),
+            self._documents(),
+            self._passages(),
+            self._clusters(),
+        ]
+        return "\n\n".join(parts) + "\n"
+
+    def _documents(self) -> str:
+        changes = self._changed_documents_sql()
+        new, changed = self._one(
+            f"SELECT count(*) FILTER (WHERE change = 'new'), count(*) FILTER (WHERE change = 'changed') "
+            f"FROM ({changes})"
+        )
+        head = f"## New and changed documents\n\n{new} new, {changed} changed (text differs)."
+        rows = self.con.execute(
+            f"SELECT change, kind, title, url FROM ({changes}) "
+            f"ORDER BY change DESC, kind, url LIMIT {SHOW_DOCUMENTS}"
+        ).fetchall()
+        if not rows:
+            return head
+        items = "\n".join(
+            f"- **{c}** {k}: " + (f"{_text(t, 100)} — " if t else "") + f"`{_code(u)}`"
+            for c, k, t, u in rows
+        )
+        more = new + changed - len(rows)
+        return f"{head}\n\n{items}" + (f"\n\n… and {more} more." if more > 0 else "")
+
+    def _changed_documents_sql(self) -> str:
+        return f"""
+            SELECT d.doc_id, d.kind, d.title, d.url,
+                   CASE WHEN b.doc_id IS NULL THEN 'new' ELSE 'changed' END AS change
+            FROM documents d LEFT JOIN {_BEFORE} b ON b.doc_id = d.doc_id
+            WHERE b.doc_id IS NULL OR b.content_hash <> hash(d.content_sha256)
+        """
+
+    def _passages(self) -> str:
+        if self._has_relation("repeated_passages"):
+            source, flag = "repeated_passages", "is_boilerplate"
+        else:  # a database from before dedup: the same counts from the passages table
+            source = """(SELECT min(text) AS text, count(*) AS occurrences,
+                                count(DISTINCT doc_id) AS documents
+                         FROM passages GROUP BY norm_hash HAVING count(*) > 1)"""
+            flag = "false"
+        rows = self.con.execute(
+            f"SELECT occurrences, documents, text, {flag} FROM {source} "
+            f"ORDER BY occurrences DESC, documents DESC, text LIMIT {SHOW_PASSAGES}"
+        ).fetchall()
+        head = "## Most repeated passages\n\nWhole corpus, by occurrences."
+        if not rows:
+            return f"{head}\n\nNo passage occurs more than once."
+        return head + "\n\n" + "\n".join(
+            f"- **{o}×** in {d} document{'s' if d != 1 else ''}"
+            + (" (site boilerplate)" if b else "") + f": {_text(t, 240)}"
+            for o, d, t, b in rows
+        )
+
+    def _clusters(self) -> str:
+        head = (
+            "## New duplicate clusters\n\nClusters of near-duplicate documents that gained a "
+            "new or changed document in this run."
+        )
+        if not self._has_relation("duplicate_clusters"):
+            return f"{head}\n\nNot available: this database has no `duplicate_clusters` view yet."
+        rows = self.con.execute(
+            f"""
+            WITH touched AS (
+                SELECT DISTINCT c.cluster_id FROM duplicate_clusters c
+                JOIN ({self._changed_documents_sql()}) ch ON ch.doc_id = c.doc_id
+            )
+            SELECT c.cluster_id, any_value(c.canonical_url) AS canonical_url, count(*) AS members
+            FROM duplicate_clusters c JOIN touched t ON t.cluster_id = c.cluster_id
+            GROUP BY c.cluster_id ORDER BY members DESC, canonical_url LIMIT {SHOW_CLUSTERS}
+            """
+        ).fetchall()
+        if not rows:
+            return f"{head}\n\nNone."
+        return head + "\n\n" + "\n".join(
+            f"- cluster `{c}`: {m} documents, canonical `{_code(u)}`" for c, u, m in rows
+        )
+
+    def _has_relation(self, name: str) -> bool:
+        """True when the database has a table or view called `name` (dedup lands later)."""
+        row = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchone()
+        return bool(row and row[0])
+
+    def _one(self, sql: str) -> tuple[int, int]:
+        row = self.con.execute(sql).fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _summary(
+    counts: Sequence[tuple[str, str, int]], totals: Mapping[str, int], counts_key: str
+) -> str:
+    by_stage: dict[str, list[str]] = {}
+    for stage, reason, n in counts:
+        by_stage.setdefault(stage, []).append(f"{reason} {n}")
+    lines = [f"- **{_text(s, 40)}**: {_text(', '.join(rs), 400)}" for s, rs in by_stage.items()]
+    total = ", ".join(f"{name} {n}" for name, n in sorted(totals.items()))
+    return (
+        "## Counts\n\n"
+        + ("\n".join(lines) if lines else "Nothing counted.")
+        + f"\n\nDatabase after the run: {total}. The full table is the `{counts_key}` artifact."
+    )
+
+
+_ESCAPE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
+
+
+def _text(value: object, width: int) -> str:
+    """A cell of untrusted text: one line, at most `width` characters, markdown escaped."""
+    text = " ".join(str(value or "").split())
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return text.translate(_ESCAPE)
+
+
+def _code(value: object) -> str:
+    """Text shown inside backticks: no backticks, one line."""
+    return " ".join(str(value or "").replace("`", "'").replace("|", "%7C").split())
