@@ -5,6 +5,7 @@ Deployments served (all through `prefect.serve`, no work pool needed):
     ingest/nightly           cron `RECITE_SCHEDULE_CRON` (default `0 2 * * *`) in time zone
                              `RECITE_SCHEDULE_TIMEZONE` (default `UTC`)
     ingest/adhoc             no schedule: runs started from the UI or the CLI
+    reextract/adhoc          no schedule: extract the raw archive again after an upgrade
     prefect-cleanup/daily    deletes recite's flow runs older than
                              `RECITE_PREFECT_RETENTION_DAYS` (default 30; 0: not served)
 
@@ -83,14 +84,26 @@ def default_parameters(params: IngestParameters) -> dict[str, Any]:
     return {"params": values}
 
 
+def reextract_parameters(params: IngestParameters) -> dict[str, Any]:
+    """The `reextract` deployment's defaults: the same database and resources as ingest's."""
+    return {
+        "params": {
+            "db": str(Path(params.db).expanduser().absolute()),
+            "extract_workers": params.extract_workers,
+            "db_memory_limit": params.db_memory_limit,
+        }
+    }
+
+
 def build_deployments(serve: ServeSettings, params: IngestParameters) -> list["RunnerDeployment"]:
-    """The deployments `recite serve` serves: nightly, adhoc and (unless disabled) cleanup."""
+    """The deployments `recite serve` serves: nightly, adhoc, reextract and (unless disabled) cleanup."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron
     from prefect.types.entrypoint import EntrypointType
 
     from flows.ingest import ingest
     from flows.maintenance import prefect_cleanup
+    from flows.reextract import reextract
 
     common: dict[str, Any] = dict(
         parameters=default_parameters(params),
@@ -116,6 +129,12 @@ def build_deployments(serve: ServeSettings, params: IngestParameters) -> list["R
             description="Start an ingest run by hand: Run > Custom run shows every "
             "parameter with its help text and bounds.",
             **common,
+        ),
+        reextract.to_deployment(
+            ADHOC,
+            description="Extract every archived response again (after a trafilatura or recite "
+            "upgrade), without fetching; dedup and publish. Waits for a running ingest run.",
+            **{**common, "parameters": reextract_parameters(params)},
         ),
     ]
     if serve.prefect_retention_days:

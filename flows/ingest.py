@@ -8,7 +8,7 @@ passed down to thin tasks. Fetching of batch i+1 overlaps the extraction of batc
 # serve time (PrefectHQ/prefect#19447).
 import asyncio
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,6 +25,7 @@ from flows.progress import RunProgress
 from flows.run_parameters import complete_parameters
 from flows.settings import IngestParameters
 from flows.tasks import dedup_report, read_seeds, save_batch, save_seeds, unwalked
+from pipeline.batching import chunks
 from pipeline.dedup_step import DedupConfig, save_and_verify
 from pipeline.extraction import ExtractionPool
 from pipeline.isolation import Failures, isolate
@@ -146,7 +147,7 @@ async def _run(run: _Run, pool: ExtractionPool, resume_since: datetime | None) -
         async with open_batches(params, pool, clock, fetched, len(urls)) as batches:
             pending: deque[InFlight] = deque()
             first = _RAMP_PER_WORKER * pool.workers
-            for batch in _chunks(urls, params.batch_size, first):
+            for batch in chunks(urls, params.batch_size, first):
                 pending.append(batches.start(store.fetch_requests(batch)))
                 # Up to _AHEAD batches fetch and extract while the oldest is awaited and
                 # stored: the pool always has one queued, and one batch's politeness
@@ -214,19 +215,3 @@ def _due_urls(
         urls = [u for u in urls if u not in fresh]
     tally.bump("fetch", "deferred_run_cap", max(0, len(urls) - params.max_urls_per_run))
     return urls[: params.max_urls_per_run]
-
-
-def _chunks(items: list[str], size: int, first: int) -> Iterator[list[str]]:
-    """Batches of `size`, after a ramp `first`, 2 x `first`, ... that starts the pool early.
-
-    The pool idles until the first batch is fetched; a full first batch leaves it idle for
-    the fetch of `size` pages (~1 s at 200), a small one for a fraction of that. Fetching
-    runs ~3x faster than extraction, so each doubled batch is fetched while the previous
-    one is extracted.
-    """
-    start, step = 0, max(1, min(first, size))
-    while start < len(items):
-        yield items[start : start + step]
-        start += step
-        step = min(size, step * 2)
-

@@ -2,7 +2,7 @@
 
 Every nightly run leaves a flow run, its task runs (about four per batch of URLs), its
 logs and its artifacts in Prefect's database. `delete_old_flow_runs` deletes the flow
-runs of recite's flows (`ingest`, `prefect-cleanup`) that finished, or were scheduled
+runs of recite's flows (`ingest`, `reextract`, `prefect-cleanup`) that finished, or were scheduled
 and never ran, before the cutoff, together with their artifacts; the server then deletes
 their task runs (cascade) and logs (a background job of the delete endpoint). Flow and
 task results are not persisted at all (`persist_result=False`, `NO_CACHE`).
@@ -31,7 +31,7 @@ from prefect.client.schemas.sorting import FlowRunSort
 from prefect.exceptions import ObjectNotFound
 from pydantic import Field
 
-RECITE_FLOWS = ("ingest", "prefect-cleanup")
+RECITE_FLOWS = ("ingest", "reextract", "prefect-cleanup")
 DELETABLE_STATES = (
     StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED,
     StateType.SCHEDULED,  # scheduled (late) runs that never ran

@@ -10,7 +10,7 @@ from there after an upgrade, and is recorded in `runs` (parameters carry "flow")
 
 # No `from __future__ import annotations`: the flow's pydantic parameter must resolve at
 # serve time (PrefectHQ/prefect#19447).
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,7 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows.dedup_pass import run_dedup
 from flows.lifecycle import writing_run
 from flows.progress import RunProgress
+from flows.run_parameters import with_deployment_defaults
 from flows.settings import IngestParameters
+from pipeline.batching import chunks
 from pipeline.dedup_step import DedupConfig
 from pipeline.extraction import ExtractionPool
 from pipeline.isolation import Failures
@@ -85,6 +87,7 @@ async def reextract(params: ReextractParameters = ReextractParameters()) -> RunS
     The same run lifecycle as `ingest` (flows/lifecycle.py): the writer lock, the memory
     limit, interrupted runs marked.
     """
+    params = await with_deployment_defaults(params)
     db = Path(params.db)
     if not db.exists() and not working_path(db).exists():
         raise DatabaseUnavailable(f"no database at {db}; run `recite run` first")
@@ -122,7 +125,7 @@ def _reextract(
     logger.info("%d archived pages to extract again", len(groups))
     with RunProgress(logger) as progress:
         progress.start("reextract", len(groups))
-        for batch in _chunks(groups, params.batch_size):
+        for batch in chunks(groups, params.batch_size):
             tally.add(reextract_batch(store, archive, pool, batch))
             progress.advance("reextract", len(batch))
 
@@ -138,9 +141,3 @@ def _dedup_config(params: ReextractParameters, archive: ArchiveStore) -> DedupCo
     if params.boilerplate_min_docs is not None:
         min_docs = params.boilerplate_min_docs
     return DedupConfig(threshold, min_docs, params.dedup_batch)
-
-
-def _chunks(items: Sequence[PageGroup], size: int) -> Iterator[Sequence[PageGroup]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-

@@ -10,14 +10,20 @@ defaults for every other field (e.g. `db`), not the deployment's. So each field 
 2. the deployment's default `params` (for `recite serve`: the `RECITE_*` environment
    of the serve process when it started);
 3. the `RECITE_*` environment of the process running the flow, then the built-in default.
+
+The `reextract` flow takes layers 1 and 2 (`with_deployment_defaults`): its fields keep
+their own defaults outside a deployment, as `recite reextract` gives them.
 """
 
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect import get_client
 from prefect.context import FlowRunContext
+from pydantic import BaseModel
 
 from flows.settings import IngestParameters, Settings
+
+M = TypeVar("M", bound=BaseModel)
 
 
 async def complete_parameters(params: IngestParameters) -> IngestParameters:
@@ -31,6 +37,19 @@ async def complete_parameters(params: IngestParameters) -> IngestParameters:
     values.update(defaults)
     values.update(params.model_dump(include=given))
     return IngestParameters(**values)
+
+
+async def with_deployment_defaults(params: M) -> M:
+    """`params` with every field the caller did not set taken from its deployment's defaults."""
+    fields = set(type(params).model_fields)
+    given = params.model_fields_set & fields
+    if given == fields:
+        return params
+    values = {k: v for k, v in (await deployment_defaults()).items() if k in fields}
+    if not values:
+        return params
+    values.update(params.model_dump(include=given))
+    return type(params)(**values)
 
 
 async def deployment_defaults() -> dict[str, Any]:

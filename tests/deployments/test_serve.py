@@ -68,7 +68,7 @@ class Served:
         assert self.process is not None
         if self.process.poll() is not None:
             raise AssertionError(f"recite serve exited: {self.log()[-3000:]}")
-        names = ("ingest/nightly", "ingest/adhoc", "prefect-cleanup/daily")
+        names = ("ingest/nightly", "ingest/adhoc", "reextract/adhoc", "prefect-cleanup/daily")
         found = [self.api.call("GET", f"/deployments/name/{name}") for name in names]
         return all(status == 200 and not body["paused"] for status, body in found)
 
@@ -131,8 +131,10 @@ def local_params(seeds: Path, **extra: Any) -> dict[str, Any]:
     }
 
 
-def create_run(api: Api, deployment: str, parameters: dict[str, Any]) -> tuple[int, Any]:
-    dep = api.deployment("ingest", deployment)
+def create_run(
+    api: Api, deployment: str, parameters: dict[str, Any], flow: str = "ingest"
+) -> tuple[int, Any]:
+    dep = api.deployment(flow, deployment)
     return api.call("POST", f"/deployments/{dep['id']}/create_flow_run", {"parameters": parameters})
 
 
@@ -253,6 +255,30 @@ def test_adhoc_run_completes_with_results_and_artifacts(served: Served, site: Si
     report = artifacts["recite-run-report"]["data"]
     assert "## New and changed documents" in report and "Geneva talks end without breakthrough" in report
     assert "## Most repeated passages" in report and "## New duplicate clusters" in report
+
+
+def test_reextract_runs_from_its_deployment(served: Served) -> None:
+    api = served.api
+    dep = api.deployment("reextract", "adhoc")
+    assert dep["schedules"] == [] and dep["enforce_parameter_schema"] is True
+    assert dep["parameters"]["params"]["db"] == str(served.db)
+    assert dep["parameters"]["params"]["extract_workers"] == 1
+    (pages,) = query(served.db, "SELECT count(*) FROM documents WHERE kind = 'page'")[0]
+    assert pages >= 2  # written by the adhoc ingest run above
+
+    # Only batch_size given: the database comes from the deployment, as for ingest.
+    status, run = create_run(api, "adhoc", {"params": {"batch_size": 1}}, flow="reextract")
+    assert status == 201, run
+    api.wait_state(run["id"], "COMPLETED", 150)
+    [(status_, parameters)] = query(
+        served.db, f"SELECT status, parameters FROM runs WHERE run_id = '{run['id']}'"
+    )
+    stored = json.loads(parameters)
+    assert status_ == "completed"
+    assert stored["flow"] == "reextract" and stored["db"] == str(served.db)
+    assert stored["batch_size"] == 1 and stored["extract_workers"] == 1
+    # Nothing changed in the archive, so the same documents, none rewritten.
+    assert query(served.db, "SELECT count(*) FROM documents WHERE kind = 'page'")[0] == (pages,)
 
 
 def test_a_second_run_waits_for_the_writer_and_nothing_is_lost(
