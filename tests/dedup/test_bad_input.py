@@ -6,7 +6,6 @@ from dedup.lsh import EMPTY_BAND_KEY, band_keys
 from dedup.minhash import MinHashParams, empty_signature, signatures
 from dedup.near_duplicates import find_near_duplicates
 from dedup.normalize import tokenize
-from dedup.passages import near_repeated_passages, repeated_passages
 from dedup.shingles import shingle_hashes
 from dedup.verify import DuplicatePair
 
@@ -51,8 +50,7 @@ def test_japanese_text_without_spaces() -> None:
     edited = text + "と語った。"
     pairs = find_near_duplicates({1: text, 2: edited})
     assert len(pairs) == 1 and pairs[0].jaccard >= 0.8
-    assert repeated_passages([]) == []
-    assert near_repeated_passages([text, edited])[0].jaccard >= 0.8
+    # Its passages: tests/storage/test_passage_views.py::test_japanese_passages_near_repeat.
 
 
 def test_megabyte_long_text() -> None:
