@@ -25,7 +25,6 @@ from dedup.minhash import (
     signatures,
     to_lean_minhash,
 )
-from dedup.near_duplicates import find_near_duplicates
 from dedup.normalize import normalize, tokenize
 from dedup.passages import (
     MIN_PASSAGE_TOKENS,
@@ -55,7 +54,6 @@ __all__ = [
     "counts_for_repeats",
     "datasketch_hashfunc",
     "exact_duplicate_pairs",
-    "find_near_duplicates",
     "jaccard",
     "normalize",
     "passage_hash",

@@ -1,8 +1,10 @@
-"""The repeated_passages and near_repeated_passages views over a real DuckDB store.
+"""The dedup views over a real DuckDB store, filled by the flow's dedup steps.
 
-The views are the one definition of the repeat rules: exact repeats, the short-passage
-rule (passages.counts_for_repeats, set when stored) and per-site boilerplate. Near
-repeats are indexed and verified by the flow's passage step (pipeline.dedup_step).
+Documents: the dedup steps (pipeline.dedup_step) sign, probe and verify, and
+near_duplicates shows the pairs at the threshold; bad input goes through them whole.
+Passages: the views are the one definition of the repeat rules: exact repeats, the
+short-passage rule (passages.counts_for_repeats, set when stored) and per-site
+boilerplate; near repeats are indexed and verified by the flow's passage step.
 """
 
 from collections.abc import Sequence
@@ -11,9 +13,12 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
+from dedup.lsh import params_fingerprint
+from dedup.normalize import tokenize
 from dedup.passages import passage_hash, passage_key
+from dedup.verify import DuplicatePair
 from extractors.records import Passage
-from pipeline.dedup_step import index_passages
+from pipeline.dedup_step import DedupConfig, index_passages, sign_and_verify
 from storage.dedup_store import DedupStore
 from storage.records import DocumentRow
 from storage.schema import migrate
@@ -77,6 +82,86 @@ def near_pairs(con: duckdb.DuckDBPyConnection, texts: Sequence[str]) -> list[tup
     index_passages(DedupStore(con), AT)
     rows = con.execute("SELECT hash_a, hash_b, jaccard FROM near_repeated_passages").fetchall()
     return [(int(a), int(b), float(j)) for a, b, j in rows]
+
+
+def near_duplicates(
+    con: duckdb.DuckDBPyConnection, texts: dict[int, str]
+) -> list[DuplicatePair]:
+    """Store the texts, run the flow's document dedup step, read the near_duplicates view."""
+    for doc_id, text in texts.items():
+        save(con, doc_id, text)
+    config = DedupConfig()
+    dstore = DedupStore(con)
+    dstore.set_settings(config.threshold, config.boilerplate_min_docs)
+    pending = dstore.documents_to_index(params_fingerprint(config.params))
+    sign_and_verify(dstore, pending, config.params, AT)
+    rows = con.execute(
+        "SELECT doc_a, doc_b, jaccard FROM near_duplicates ORDER BY doc_a, doc_b"
+    ).fetchall()
+    return [DuplicatePair(int(a), int(b), float(j)) for a, b, j in rows]
+
+
+# --- documents (moved from tests/dedup/test_bad_input.py) ------------------------------
+
+
+def test_empty_text(con: duckdb.DuckDBPyConnection) -> None:
+    assert near_duplicates(con, {1: "", 2: "", 3: "   ", 4: "?!"}) == []
+
+
+def test_one_word_document(con: duckdb.DuckDBPyConnection) -> None:
+    # One shingle; equal one-word documents are exact duplicates, others are not.
+    pairs = near_duplicates(con, {1: "Hello", 2: "hello!", 3: "World"})
+    assert pairs == [DuplicatePair(1, 2, 1.0)]
+
+
+def test_chinese_text_without_spaces(con: duckdb.DuckDBPyConnection) -> None:
+    text = (
+        "欧盟外交与安全政策高级代表博雷利表示，美国和俄罗斯之间关于欧洲安全的任何讨论都必须有欧盟参与。"
+        "他强调，当务之急是避免局势进一步升级。"
+    )
+    assert len(tokenize(text)) > 40  # character tokens, 5-character shingles
+    one_char = text.replace("博雷利", "博瑞利")  # J = 0.84
+    four_chars = text.replace("当务之急", "首要任务")  # J = 0.76
+    unrelated = "完全不同的一段文字，讲的是天气和体育比赛。"
+    pairs = near_duplicates(con, {1: text, 2: one_char, 3: four_chars, 4: unrelated})
+    assert [(p.doc_a, p.doc_b) for p in pairs] == [(1, 2)]
+
+
+def test_japanese_text_without_spaces(con: duckdb.DuckDBPyConnection) -> None:
+    text = (
+        "ボレル上級代表は、欧州の安全保障に関する米国とロシアの協議には欧州連合が参加しなければ"
+        "ならないと述べた。当面の優先事項はさらなる緊張の激化を避けることだと強調した。"
+    )
+    edited = text + "と語った。"
+    pairs = near_duplicates(con, {1: text, 2: edited})
+    assert len(pairs) == 1 and pairs[0].jaccard >= 0.8
+
+
+def test_megabyte_long_text(con: duckdb.DuckDBPyConnection) -> None:
+    big = (SEED_001 + "\n") * 260  # about one megabyte
+    assert len(big.encode("utf-8")) > 1_000_000
+    other = big + " and one more closing sentence about security."
+    pairs = near_duplicates(con, {1: big, 2: other, 3: SEED_001})
+    # Repeating a text does not change its shingle set (only its seams add
+    # a few shingles), so the big text is a near duplicate of the seed too.
+    assert (1, 2) in {(p.doc_a, p.doc_b) for p in pairs}
+    assert all(p.jaccard >= 0.8 for p in pairs)
+
+
+def test_megabyte_without_any_space(con: duckdb.DuckDBPyConnection) -> None:
+    blob = "x" * 1_000_000
+    assert near_duplicates(con, {1: blob, 2: blob + "y"}) == []
+
+
+def test_megabyte_of_chinese_without_spaces(con: duckdb.DuckDBPyConnection) -> None:
+    text = ("北京欢迎你，欧盟外交与安全政策高级代表表示任何讨论都必须有欧盟参与。" * 30_000)[
+        :1_000_000
+    ]
+    pairs = near_duplicates(con, {1: text, 2: text + "他说。"})
+    assert [(p.doc_a, p.doc_b) for p in pairs] == [(1, 2)]
+
+
+# --- passages ---------------------------------------------------------------------------
 
 
 def test_seed_headline_occurs_three_times(con: duckdb.DuckDBPyConnection) -> None:
