@@ -18,12 +18,20 @@ Ground truth is the exact Jaccard similarity of the word 5-gram shingle sets
 least one shingle are counted through an inverted index, all other pairs
 have similarity 0.
 
-recite's dedup (signatures -> 21x6 bands -> candidates -> exact verification
-at 0.8) is scored on precision and recall at J >= 0.8, overall and per
-similarity band, beside datasketch ``MinHashLSH(threshold=0.8)`` without
-verification on the same shingles. Passage-level recall: planted exact
-copies must all be found (``repeated_passages``), planted near copies with
-3-gram Jaccard >= 0.8 at least 90% (``near_repeated_passages``).
+recite is measured on the path a run takes: the documents are stored in a
+fresh DuckDB database of recite's schema (``storage.database.WorkingDatabase``,
+``Store.save_documents`` with the passages a run splits and keys; each page
+and its edited copies on one site), then the dedup step functions the flow's
+tasks call (``pipeline.dedup_step``: signing and band keys, the band join
+against the stored index, exact verification, clusters, passage indexing)
+run over it, and the results are read back from the views users query.
+Document pairs (``near_duplicates``, at the default threshold 0.8) are
+scored on precision and recall at J >= 0.8, overall and per similarity band,
+beside datasketch ``MinHashLSH(threshold=0.8)`` without verification on the
+same shingles. Passage-level recall: planted exact copies must all be found
+(``repeated_passages``, joined to ``passages`` for the documents holding
+them), planted near copies with 3-gram Jaccard >= 0.8 at least 90%
+(``near_repeated_passages``).
 
     python benchmarks/dedup_quality.py --corpus /work/shared/corpus/aeb/html
 """
@@ -32,27 +40,32 @@ import argparse
 import itertools
 import random
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import numpy.typing as npt
 from datasketch import MinHash, MinHashLSH
 
-from dedup.lsh import band_keys, candidate_pairs
-from dedup.minhash import MinHashParams, signatures
+from dedup.lsh import params_fingerprint
 from dedup.normalize import tokenize
-from dedup.passages import (
-    PASSAGE_PARAMS,
-    DocPassage,
-    near_repeated_passages,
-    passage_hash,
-    repeated_passages,
-)
+from dedup.passages import PASSAGE_PARAMS, passage_hash
 from dedup.shingles import shingle_hash_sets
-from dedup.verify import jaccard, verify
+from dedup.verify import jaccard
+from extractors.passages import split_passages
+from pipeline.dedup_step import DedupConfig, index_passages, rebuild_clusters, sign_and_verify
+from pipeline.steps import passage_keys
+from storage.database import WorkingDatabase
+from storage.dedup_store import DedupStore
+from storage.records import DocumentRow
+from storage.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_corpus import load_texts  # a sibling module
@@ -291,15 +304,69 @@ def score(
     return result
 
 
-def run_recite(
-    sets: Sequence[npt.NDArray[np.uint64]], params: MinHashParams
-) -> tuple[set[tuple[int, int]], int]:
-    """Run recite's dedup; return the verified pairs and the number of LSH candidates."""
-    ids = list(range(len(sets)))
-    keys = band_keys(signatures(sets, params), params)
-    candidates = candidate_pairs(keys, ids, np.empty((0, params.bands), dtype=np.uint64), [])
-    verified = verify(candidates, dict(enumerate(sets)), params.threshold)
-    return {(p.doc_a, p.doc_b) for p in verified}, len(candidates)
+# --- recite, through the stored path a run takes --------------------------------
+
+# Stored documents are numbered from 1 (benchmark document i is doc_id i + 1).
+_ID_OFFSET = 1
+_AT = datetime(2026, 1, 1, tzinfo=UTC)
+_STORE_BATCH = 500
+
+
+@contextmanager
+def stored_corpus(
+    docs: Sequence[str], sites: Sequence[str]
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A fresh working database (recite's schema) holding `docs`, each on its site."""
+    with (
+        tempfile.TemporaryDirectory(prefix="recite-dedup-quality-") as folder,
+        WorkingDatabase(Path(folder) / "recite.duckdb") as db,
+    ):
+        store = Store(db.con)
+        for start in range(0, len(docs), _STORE_BATCH):
+            save_documents(store, docs, sites, range(start, min(start + _STORE_BATCH, len(docs))))
+        yield db.con
+
+
+def save_documents(
+    store: Store, docs: Sequence[str], sites: Sequence[str], numbers: Sequence[int]
+) -> None:
+    """Store documents `numbers` with their passages, split and keyed as a run does."""
+    rows = [
+        DocumentRow(
+            doc_id=i + _ID_OFFSET, kind="page", url=f"https://{sites[i]}/{i}", text=docs[i],
+            extracted_at=_AT, extractor="benchmark", extractor_version="1", hostname=sites[i],
+        )
+        for i in numbers
+    ]
+    passages = [split_passages(row.text) for row in rows]  # as pipeline/steps.py does
+    with store.transaction():
+        store.save_documents(rows, passages, [passage_keys(p) for p in passages])
+
+
+def run_recite(con: duckdb.DuckDBPyConnection, config: DedupConfig) -> int:
+    """Run the flow's document dedup steps (flows/dedup_pass.py); return the candidates."""
+    dstore = DedupStore(con)
+    dstore.set_settings(config.threshold, config.boilerplate_min_docs)
+    pending = dstore.documents_to_index(params_fingerprint(config.params))
+    candidates = 0
+    for start in range(0, len(pending), config.batch):
+        _, found, _ = sign_and_verify(
+            dstore, pending[start : start + config.batch], config.params, _AT
+        )
+        candidates += found
+    rebuild_clusters(dstore, config.threshold)
+    return candidates
+
+
+def run_passages(con: duckdb.DuckDBPyConnection) -> None:
+    """Run the flow's passage step: index new distinct passages, verify near repeats."""
+    index_passages(DedupStore(con), _AT)
+
+
+def near_duplicates(con: duckdb.DuckDBPyConnection) -> set[tuple[int, int]]:
+    """The pairs of the `near_duplicates` view, as benchmark document numbers."""
+    rows = con.execute("SELECT doc_a, doc_b FROM near_duplicates").fetchall()
+    return {(int(a) - _ID_OFFSET, int(b) - _ID_OFFSET) for a, b in rows}
 
 
 def run_datasketch(texts: Sequence[str], threshold: float, num_perm: int) -> set[tuple[int, int]]:
@@ -322,23 +389,30 @@ def run_datasketch(texts: Sequence[str], threshold: float, num_perm: int) -> set
     return found
 
 
-def passage_recall(docs: Sequence[str], planted: Sequence[PlantedPassage]) -> dict[str, float]:
-    """Print and return passage-level recall of planted exact and near copies."""
-    passages = [
-        DocPassage(doc_id, pos, line)
-        for doc_id, text in enumerate(docs)
-        for pos, line in enumerate(text.split("\n"))
-    ]
-    start = time.perf_counter()
-    repeats = {r.passage_hash: r for r in repeated_passages(passages)}
-    near = {(p.hash_a, p.hash_b) for p in near_repeated_passages([p.text for p in passages])}
-    elapsed = time.perf_counter() - start
+def passage_recall(
+    con: duckdb.DuckDBPyConnection, planted: Sequence[PlantedPassage], elapsed: float
+) -> dict[str, float]:
+    """Print and return passage-level recall of planted exact and near copies, from the views."""
+    docs_with: defaultdict[int, set[int]] = defaultdict(set)
+    for h, doc_id in con.execute(
+        "SELECT r.passage_hash, p.doc_id FROM repeated_passages r "
+        "JOIN passages p ON p.norm_hash = r.passage_hash"
+    ).fetchall():
+        docs_with[int(h)].add(int(doc_id) - _ID_OFFSET)
+    near = {
+        (int(a), int(b))
+        for a, b in con.execute("SELECT hash_a, hash_b FROM near_repeated_passages").fetchall()
+    }
+    ((lines,),) = con.execute("SELECT count(*) FROM passages").fetchall()
+    ((long_repeats, boilerplate),) = con.execute(
+        "SELECT count(*) FILTER (WHERE passage_hash IN "
+        "(SELECT norm_hash FROM passages WHERE counts_for_repeats)), "
+        "count(*) FILTER (WHERE is_boilerplate) FROM repeated_passages"
+    ).fetchall()
     exact = [p for p in planted if p.exact]
     exact_found = 0
     for p in exact:
-        found = repeats.get(passage_hash(p.source_text))
-        docs_with = {doc for doc, _ in found.locations} if found else set()
-        exact_found += {p.source_doc, p.target_doc} <= docs_with
+        exact_found += {p.source_doc, p.target_doc} <= docs_with.get(passage_hash(p.source_text), set())
     edited = [p for p in planted if not p.exact]
     near_true: list[PlantedPassage] = []
     near_false: list[PlantedPassage] = []
@@ -355,8 +429,8 @@ def passage_recall(docs: Sequence[str], planted: Sequence[PlantedPassage]) -> di
     exact_recall = exact_found / len(exact) if exact else 1.0
     near_recall = near_found / len(near_true) if near_true else 1.0
     print(
-        f"\npassages: {len(passages)} lines, {len(repeats)} repeated, {len(near)} near pairs "
-        f"({elapsed:.2f} s)"
+        f"\npassages: {lines} lines, {len(docs_with)} repeated ({long_repeats} of 5 words or "
+        f"more, {boilerplate} boilerplate), {len(near)} near pairs ({elapsed:.2f} s)"
     )
     print(f"  exact copies planted {len(exact)}, found {exact_found}: recall {exact_recall:.4f}")
     print(
@@ -382,31 +456,49 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@dataclass(frozen=True, slots=True)
+class PlantedCorpus:
+    """The benchmark's documents, the site of each, and the paragraphs planted in them."""
+
+    docs: list[str]
+    sites: list[str]
+    planted: list[PlantedPassage]
+
+
+def plant_corpus(originals: Sequence[str], args: argparse.Namespace) -> PlantedCorpus:
+    """Plant paragraphs across the pages, then add `args.variants` edited copies of each."""
+    rng = random.Random(args.seed)
+    vocab = sorted({w for t in originals for w in t.split()})
+    paras = [_paragraphs(t) for t in originals]
+    planted = plant_passages(paras, args.passages, rng, vocab)
+    bases = [_join(p) for p in paras]
+    docs = list(bases)
+    # A page's edited copies are on its site, so a site's boilerplate is what its copies add.
+    sites = [f"site{b}.bench.test" for b in range(len(bases))]
+    for b, base in enumerate(bases):
+        for v in range(args.variants):
+            kind = EDIT_KINDS[(v + rng.randrange(len(EDIT_KINDS))) % len(EDIT_KINDS)]
+            docs.append(make_variant(base, kind, rng.random(), rng, vocab))
+            sites.append(sites[b])
+    return PlantedCorpus(docs, sites, planted)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Build the planted corpus, run both methods, print the scores."""
     args = parse_args(argv)
-    rng = random.Random(args.seed)
-    params = MinHashParams()
+    config = DedupConfig()
+    params = config.params
     start = time.perf_counter()
     originals = load_texts(args.corpus, args.limit)
     if not originals:
         print(f"no extractable pages under {args.corpus}", file=sys.stderr)
         return 1
     print(f"{len(originals)} pages extracted in {time.perf_counter() - start:.1f} s")
-    vocab = sorted({w for t in originals for w in t.split()})
-    paras = [_paragraphs(t) for t in originals]
-    planted = plant_passages(paras, args.passages, rng, vocab)
-    bases = [_join(p) for p in paras]
-    docs = list(bases)
-    kinds: list[str] = ["original"] * len(bases)
-    for base in bases:
-        for v in range(args.variants):
-            kind = EDIT_KINDS[(v + rng.randrange(len(EDIT_KINDS))) % len(EDIT_KINDS)]
-            docs.append(make_variant(base, kind, rng.random(), rng, vocab))
-            kinds.append(kind)
+    corpus = plant_corpus(originals, args)
+    docs = corpus.docs
     print(
-        f"{len(docs)} documents ({len(bases)} pages + {len(docs) - len(bases)} variants), "
-        f"{len(planted)} planted paragraphs"
+        f"{len(docs)} documents ({len(originals)} pages + {len(docs) - len(originals)} "
+        f"variants), {len(corpus.planted)} planted paragraphs"
     )
 
     start = time.perf_counter()
@@ -418,27 +510,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"({time.perf_counter() - start:.1f} s)"
     )
 
-    start = time.perf_counter()
-    found, n_candidates = run_recite(sets, params)
-    elapsed = time.perf_counter() - start
-    recite = score(
-        f"recite ({params.bands}x{params.rows} bands, verified at {params.threshold}; "
-        f"{n_candidates} candidates, {elapsed:.2f} s)",
-        found,
-        truth,
-        params.threshold,
-    )
-    if not args.no_datasketch:
+    with stored_corpus(docs, corpus.sites) as con:
         start = time.perf_counter()
-        ds_found = run_datasketch(docs, params.threshold, params.num_perm)
-        score(
-            f"datasketch MinHashLSH(threshold=0.8), no verification "
-            f"({time.perf_counter() - start:.2f} s)",
-            ds_found,
+        n_candidates = run_recite(con, config)
+        elapsed = time.perf_counter() - start
+        recite = score(
+            f"recite (stored in DuckDB; {params.bands}x{params.rows} bands, verified, "
+            f"near_duplicates at {config.threshold}; {n_candidates} candidates, {elapsed:.2f} s)",
+            near_duplicates(con),
             truth,
-            params.threshold,
+            config.threshold,
         )
-    passages = passage_recall(docs, planted)
+        if not args.no_datasketch:
+            start = time.perf_counter()
+            ds_found = run_datasketch(docs, config.threshold, params.num_perm)
+            score(
+                f"datasketch MinHashLSH(threshold=0.8), no verification "
+                f"({time.perf_counter() - start:.2f} s)",
+                ds_found,
+                truth,
+                config.threshold,
+            )
+        start = time.perf_counter()
+        run_passages(con)
+        passages = passage_recall(con, corpus.planted, time.perf_counter() - start)
 
     checks = {
         "precision >= 0.99 at J >= 0.8": recite["precision"] >= 0.99,

@@ -4,8 +4,10 @@ Near-duplicate documents and repeated passages, as a plain library (numpy and
 datasketch; no Prefect, no DuckDB, nothing else of recite):
 
 normalize -> shingles -> minhash signatures -> lsh band keys -> candidate
-pairs -> verify (exact Jaccard) -> cluster; passages for repeated paragraphs
-and boilerplate. See each module's docstring for the rules and their reasons.
+pairs -> verify (exact Jaccard) -> cluster; passage keys for repeated paragraphs
+(the repeat and boilerplate rules are the stored path: pipeline/dedup_step.py and
+the views of storage/schema.py). See each module's docstring for the rules and
+their reasons.
 """
 
 from dedup.cluster import ClusterMember, DocInfo, canonical_key, cluster
@@ -23,21 +25,13 @@ from dedup.minhash import (
     signatures,
     to_lean_minhash,
 )
-from dedup.near_duplicates import find_near_duplicates
 from dedup.normalize import normalize, tokenize
 from dedup.passages import (
     MIN_PASSAGE_TOKENS,
     PASSAGE_PARAMS,
-    DocPassage,
-    PassageOccurrence,
-    PassagePair,
-    RepeatedPassage,
-    boilerplate_hashes,
     counts_for_repeats,
-    near_repeated_passages,
     passage_hash,
     passage_key,
-    repeated_passages,
 )
 from dedup.shingles import shingle_hash, shingle_hash_sets, shingle_hashes, shingles
 from dedup.verify import DuplicatePair, content_hash, exact_duplicate_pairs, jaccard, verify
@@ -48,14 +42,9 @@ __all__ = [
     "PASSAGE_PARAMS",
     "ClusterMember",
     "DocInfo",
-    "DocPassage",
     "DuplicatePair",
     "MinHashParams",
-    "PassageOccurrence",
-    "PassagePair",
-    "RepeatedPassage",
     "band_keys",
-    "boilerplate_hashes",
     "candidate_pairs",
     "candidate_probability",
     "canonical_key",
@@ -65,13 +54,10 @@ __all__ = [
     "counts_for_repeats",
     "datasketch_hashfunc",
     "exact_duplicate_pairs",
-    "find_near_duplicates",
     "jaccard",
-    "near_repeated_passages",
     "normalize",
     "passage_hash",
     "passage_key",
-    "repeated_passages",
     "shingle_hash",
     "shingle_hash_sets",
     "shingle_hashes",
