@@ -1,11 +1,11 @@
 """The names `run_counts` rows are made of: the stages, and each stage's reasons.
 
-The flows count items by (stage, reason) and store the counts in `run_counts`; the
-`run_summary` view (storage/schema.py) reads some of them back by name. The names are
-these enums' values, so a flow and the view cannot spell one differently; the view's SQL
-keeps its literals (a migration runs the SQL it ran), and tests/storage/test_outcomes.py
-checks each literal it reads is one of these values. Renaming a value therefore needs a
-migration that replaces the view.
+The flows count items by (stage, reason) with these enums and store the counts in
+`run_counts`; the `run_summary` view (storage/schema.py) reads some of them back by name.
+The view's SQL keeps its literals (a migration runs the SQL it ran, whatever the enums
+say later); tests/storage/test_outcomes.py checks that each literal it reads is one of
+these values and that it reads every reason where it should. Renaming a value therefore
+needs a new migration that replaces the view.
 
 Fetch reasons are mostly the fetcher's own outcomes (`fetching.Outcome`), extraction
 reasons the extractor's (`extractors.content.ExtractReason`); a seed's reason is its
