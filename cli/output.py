@@ -9,6 +9,7 @@ from rich.table import Table
 
 from flows.settings import IngestParameters
 from pipeline.summary import RunSummary
+from storage.outcomes import Stage
 
 console = Console()
 err = Console(stderr=True)
@@ -41,7 +42,7 @@ def print_summary(summary: RunSummary) -> None:
         totals.add_row(name, str(n))
     console.print(totals)
     if summary.status == "completed_with_errors":
-        failed = summary.count("errors")
+        failed = summary.count(Stage.ERRORS)
         err.print(
             f"[yellow]completed with errors: {failed} item(s) failed a dedup step and were set "
             "aside; the rest is published. See them with `recite sql -c \"SELECT * FROM "

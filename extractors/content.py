@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from urllib.parse import urljoin
 
 import lxml.html
@@ -76,11 +77,20 @@ def _clean(value: object) -> str | None:
     return text or None
 
 
+class ExtractReason(StrEnum):
+    """How extracting a page ended: the code before the ':' of `Extraction.reason`."""
+
+    OK = "ok"
+    NO_MAIN_TEXT = "no_main_text"
+    EXTRACT_ERROR = "extract_error"
+
+
 @dataclass(frozen=True, slots=True)
 class Extraction:
     """The result of extracting one page: a document, or the reason there is none."""
 
     document: ExtractedDocument | None
+    # An ExtractReason; extract_error is followed by ': ' and the error.
     reason: str
 
 
@@ -89,5 +99,8 @@ def extract_page(html: str, url: str | None = None) -> Extraction:
     try:
         document = extract_html(html, url)
     except Exception as exc:
-        return Extraction(None, f"extract_error: {type(exc).__name__}: {exc}"[:500])
-    return Extraction(document, "ok" if document is not None else "no_main_text")
+        error = f"{ExtractReason.EXTRACT_ERROR}: {type(exc).__name__}: {exc}"
+        return Extraction(None, error[:500])
+    return Extraction(
+        document, ExtractReason.OK if document is not None else ExtractReason.NO_MAIN_TEXT
+    )

@@ -37,6 +37,7 @@ from pipeline.timing import StageClock
 from storage.database import write_errors
 from storage.dedup_store import DedupStore
 from storage.errors import RunTimedOut
+from storage.outcomes import FetchSkip, Stage, Step
 from storage.run_report import RunReport
 from storage.store import Store
 
@@ -180,7 +181,7 @@ async def _store(run: _Run, batches: Batches, batch: InFlight, progress: RunProg
     with run.clock.timed("dedup"):
         for start in range(0, len(changed), run.params.dedup_batch):
             chunk = changed[start : start + run.params.dedup_batch]
-            for counts in isolate(chunk, sign, "dedup", int, run.failures):
+            for counts in isolate(chunk, sign, Step.DEDUP, int, run.failures):
                 run.tally.add(dedup_report(*counts))
             checkpoint("dedup-batch")
 
@@ -207,11 +208,11 @@ def _due_urls(
     if resume_since is not None:
         # A killed run's fetches are kept (one transaction per batch): resume after them.
         done = store.fresh_urls(urls, resume_since, any_outcome=True)
-        tally.bump("fetch", "done_by_interrupted_run", len(done))
+        tally.bump(Stage.FETCH, FetchSkip.DONE_BY_INTERRUPTED_RUN, len(done))
         urls = [u for u in urls if u not in done]
     if params.refetch_after_hours > 0:
         fresh = store.fresh_urls(urls, now() - timedelta(hours=params.refetch_after_hours))
-        tally.bump("fetch", "skipped_fresh", len(fresh))
+        tally.bump(Stage.FETCH, FetchSkip.SKIPPED_FRESH, len(fresh))
         urls = [u for u in urls if u not in fresh]
-    tally.bump("fetch", "deferred_run_cap", max(0, len(urls) - params.max_urls_per_run))
+    tally.bump(Stage.FETCH, FetchSkip.DEFERRED_RUN_CAP, max(0, len(urls) - params.max_urls_per_run))
     return urls[: params.max_urls_per_run]

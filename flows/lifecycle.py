@@ -22,6 +22,7 @@ from pipeline.isolation import Failures
 from pipeline.steps import now
 from pipeline.summary import Tally
 from storage.database import WorkingDatabase
+from storage.outcomes import Stage
 from storage.store import Store
 
 
@@ -40,7 +41,7 @@ class WritingRun:
         if failures:
             self.store.save_failures(self.run_id, failures.items, now())
             for failure in failures.items:
-                tally.bump("errors", failure.stage)
+                tally.bump(Stage.ERRORS, failure.stage)
             status = "completed_with_errors"
         self.store.finish_run(self.run_id, status, tally.counts, now())
         return status

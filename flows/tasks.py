@@ -28,6 +28,7 @@ from pipeline.isolation import Failures
 from pipeline.seeds import SeedDocument, SeedLimits, discover, read_seed, skipped
 from pipeline.steps import BatchReport, now, pages_to_extract, store_fetch_batch, store_seeds
 from storage.dedup_store import DedupStore, SignatureBatch
+from storage.outcomes import DedupReason, PassageReason, Stage
 from storage.store import Store
 
 T = TypeVar("T")
@@ -114,7 +115,10 @@ def dedup_batch(dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParam
 def dedup_clusters(dstore: DedupStore, threshold: float) -> BatchReport:
     """Rebuild near-duplicate clusters from the verified pairs at the threshold."""
     clusters, docs = rebuild_clusters(dstore, threshold)
-    return BatchReport((("dedup", "clusters", clusters), ("dedup", "clustered_documents", docs)))
+    return BatchReport((
+        (Stage.DEDUP, DedupReason.CLUSTERS, clusters),
+        (Stage.DEDUP, DedupReason.CLUSTERED_DOCUMENTS, docs),
+    ))
 
 
 @task(name="dedup-passages", cache_policy=NO_CACHE)
@@ -124,10 +128,16 @@ def dedup_passages(dstore: DedupStore, failures: Failures) -> BatchReport:
     Pass `failures` through `unwalked`: Prefect would otherwise hand the task a copy.
     """
     indexed, pairs = index_passages(dstore, now(), failures)
-    return BatchReport((("passages", "indexed", indexed), ("passages", "near_repeat_pairs", pairs)))
+    return BatchReport((
+        (Stage.PASSAGES, PassageReason.INDEXED, indexed),
+        (Stage.PASSAGES, PassageReason.NEAR_REPEAT_PAIRS, pairs),
+    ))
 
 
 def dedup_report(signed: int, candidates: int, pairs: int) -> BatchReport:
     """The counts of signing and verifying a batch."""
-    return BatchReport((("dedup", "signed", signed), ("dedup", "candidates", candidates),
-                        ("dedup", "pairs_verified", pairs)))
+    return BatchReport((
+        (Stage.DEDUP, DedupReason.SIGNED, signed),
+        (Stage.DEDUP, DedupReason.CANDIDATES, candidates),
+        (Stage.DEDUP, DedupReason.PAIRS_VERIFIED, pairs),
+    ))

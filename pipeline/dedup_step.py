@@ -26,6 +26,7 @@ from dedup.lsh import params_fingerprint
 from pipeline.isolation import Failures, isolate
 from pipeline.shingle_cache import ShingleCache
 from storage.dedup_store import DedupStore, PairRow, SignatureBatch
+from storage.outcomes import Step
 
 # Pairs are stored from this similarity up, so the threshold of the views can be raised
 # or lowered (within the flow's bounds, >= 0.5) without re-verifying anything.
@@ -171,11 +172,11 @@ def index_passages(
         with dstore.transaction():
             return _index_passage_batch(dstore, rows, params, now)
 
-    while rows := dstore.passages_to_index(batch, exclude=failures.ids("passages")):
-        before = len(failures.ids("passages"))
-        done = isolate(rows, index, "passages", lambda row: row[0], failures)
+    while rows := dstore.passages_to_index(batch, exclude=failures.ids(Step.PASSAGES)):
+        before = len(failures.ids(Step.PASSAGES))
+        done = isolate(rows, index, Step.PASSAGES, lambda row: row[0], failures)
         found += sum(done)
-        indexed += len(rows) - (len(failures.ids("passages")) - before)
+        indexed += len(rows) - (len(failures.ids(Step.PASSAGES)) - before)
     return indexed, found
 
 

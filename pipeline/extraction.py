@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from extractors.content import Extraction, extract_page
+from extractors.content import Extraction, ExtractReason, extract_page
 
 # Below this many pages a batch is extracted in-process: starting workers costs more.
 _MIN_PARALLEL = 8
@@ -35,7 +35,7 @@ class ExtractionPool:
             return list(self._executor().map(extract_page, htmls, urls, chunksize=chunk))
         except BrokenProcessPool as exc:
             self.close()
-            reason = f"extract_error: worker process died ({exc})"
+            reason = f"{ExtractReason.EXTRACT_ERROR}: worker process died ({exc})"
             return [Extraction(None, reason) for _ in pages]
 
     def warm(self, pages: int) -> None:

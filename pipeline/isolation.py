@@ -18,6 +18,7 @@ from typing import TypeVar
 
 import duckdb
 
+from storage.outcomes import Step
 from storage.records import StepFailure
 
 T = TypeVar("T")
@@ -45,7 +46,7 @@ class Failures:
         """Record a failure."""
         self.items.append(failure)
 
-    def ids(self, stage: str) -> set[int]:
+    def ids(self, stage: Step) -> set[int]:
         """The items of `stage` that failed in this run (so the run does not try them again)."""
         return {f.item for f in self.items if f.stage == stage and f.item is not None}
 
@@ -61,7 +62,7 @@ def describe(exc: BaseException) -> str:
 def isolate(
     items: Sequence[T],
     work: Callable[[Sequence[T]], R],
-    stage: str,
+    stage: Step,
     key: Callable[[T], int],
     failures: Failures,
 ) -> list[R]:
@@ -83,7 +84,7 @@ def isolate(
         ]
 
 
-def guarded(work: Callable[[], R], stage: str, failures: Failures) -> R | None:
+def guarded(work: Callable[[], R], stage: Step, failures: Failures) -> R | None:
     """Run a step that has no items to split (cluster rebuild); on failure record it."""
     try:
         return work()

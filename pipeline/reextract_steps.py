@@ -15,6 +15,7 @@ from fetching.charset import codec_name, decode_html
 from pipeline.extraction import ExtractionPool
 from pipeline.steps import BatchReport, extraction_reason, page_key, page_row, store_page
 from storage.archive import ArchivedKey, ArchivedResponse, ArchiveStore
+from storage.outcomes import DocumentReason, Stage
 from storage.records import DocumentRow
 from storage.store import Store
 
@@ -68,20 +69,23 @@ def store_reextracted(
     at: datetime,
 ) -> BatchReport:
     """Write the documents whose text or metadata changed; link every URL to its page."""
-    counts: Counter[tuple[str, str]] = Counter()
+    counts: Counter[tuple[Stage, str]] = Counter()
     rows = [page_row(g.served_from, e, at) for g, e in zip(groups, extractions, strict=True)]
     stored = archive.documents([r.doc_id for r in rows if r is not None])
     with store.transaction():
         for group, extraction, row in zip(groups, extractions, rows, strict=True):
-            counts["extract", extraction_reason(extraction)] += 1
+            counts[Stage.EXTRACT, extraction_reason(extraction)] += 1
             if row is not None and same_document(stored.get(row.doc_id), row):
                 for url in group.urls:  # a URL may have led nowhere before (no main text)
                     store.link_url(url, row.doc_id, row.canonical_url)
-                counts["documents", "page_unchanged"] += 1
+                counts[Stage.DOCUMENTS, DocumentReason.PAGE_UNCHANGED] += 1
                 continue
             changed = store_page(store, group.urls, row)
             if changed is not None:
-                counts["documents", "page_changed" if changed else "page_metadata_changed"] += 1
+                reason = (
+                    DocumentReason.PAGE_CHANGED if changed else DocumentReason.PAGE_METADATA_CHANGED
+                )
+                counts[Stage.DOCUMENTS, reason] += 1
     return BatchReport(tuple((s, r, n) for (s, r), n in sorted(counts.items())))
 
 

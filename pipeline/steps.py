@@ -13,6 +13,7 @@ from extractors.records import Passage
 from extractors.urls import InvalidUrl, normalize_url
 from fetching.records import FetchResult
 from pipeline.seeds import SeedDocument
+from storage.outcomes import CitationReason, DocumentReason, Stage
 from storage.records import DocumentRow, document_id
 from storage.store import Store
 
@@ -23,7 +24,7 @@ SEED_EXTRACTOR_VERSION = "1"
 class BatchReport:
     """What storing one batch did, counted by (stage, reason)."""
 
-    counts: tuple[tuple[str, str, int], ...]
+    counts: tuple[tuple[Stage, str, int], ...]
     # Documents whose text the batch changed: the ones to sign for dedup.
     changed: tuple[int, ...] = ()
 
@@ -35,12 +36,12 @@ def now() -> datetime:
 
 def store_seeds(store: Store, seeds: Sequence[SeedDocument]) -> BatchReport:
     """Write seed rows, seed documents with passages, and citations, in one transaction."""
-    counts: Counter[tuple[str, str]] = Counter()
+    counts: Counter[tuple[Stage, str]] = Counter()
     at = now()
     with store.transaction():
         for seed in seeds:
             store.save_seed(seed.row, at)
-            counts["seeds", _seed_reason(seed)] += 1
+            counts[Stage.SEEDS, _seed_reason(seed)] += 1
             if seed.text is None or seed.row.doc_id is None:
                 continue
             doc = DocumentRow(
@@ -48,11 +49,12 @@ def store_seeds(store: Store, seeds: Sequence[SeedDocument]) -> BatchReport:
                 extracted_at=at, extractor="seed", extractor_version=SEED_EXTRACTOR_VERSION,
             )
             changed = store.save_document(doc, seed.passages, passage_keys(seed.passages))
-            counts["documents", "seed_changed" if changed else "seed_unchanged"] += 1
+            reason = DocumentReason.SEED_CHANGED if changed else DocumentReason.SEED_UNCHANGED
+            counts[Stage.DOCUMENTS, reason] += 1
             store.save_citations(seed.row.doc_id, seed.citations, at)
-            counts["citations", "found"] += len(seed.citations)
+            counts[Stage.CITATIONS, CitationReason.FOUND] += len(seed.citations)
             if seed.row.rejected_links:
-                counts["citations", "rejected_link"] += seed.row.rejected_links
+                counts[Stage.CITATIONS, CitationReason.REJECTED_LINK] += seed.row.rejected_links
     return _report(counts)
 
 
@@ -78,17 +80,17 @@ def store_fetch_batch(
     store: Store, run_id: str, results: Sequence[FetchResult], extractions: Sequence[Extraction]
 ) -> BatchReport:
     """Write a batch's attempts, URL states, raw responses and extracted documents."""
-    counts: Counter[tuple[str, str]] = Counter()
+    counts: Counter[tuple[Stage, str]] = Counter()
     pending = iter(extractions)
     at = now()
     docs: list[DocumentRow] = []
     links: list[tuple[str, int | None, str | None]] = []
     for result in results:
-        counts["fetch", str(result.outcome)] += 1
+        counts[Stage.FETCH, result.outcome] += 1
         if not result.ok:
             continue
         extraction = next(pending)
-        counts["extract", extraction_reason(extraction)] += 1
+        counts[Stage.EXTRACT, extraction_reason(extraction)] += 1
         doc = page_row(result.final_url or result.url, extraction, at)
         links.append((result.url, *((doc.doc_id, doc.canonical_url) if doc else (None, None))))
         if doc is not None:
@@ -101,13 +103,14 @@ def store_fetch_batch(
         changed = store.save_documents(docs, passages, [passage_keys(p) for p in passages])
         store.link_urls(links)
     for flag in changed:
-        counts["documents", "page_changed" if flag else "page_unchanged"] += 1
+        reason = DocumentReason.PAGE_CHANGED if flag else DocumentReason.PAGE_UNCHANGED
+        counts[Stage.DOCUMENTS, reason] += 1
     fresh = dict.fromkeys(doc.doc_id for doc, flag in zip(docs, changed, strict=True) if flag)
     return BatchReport(_report(counts).counts, tuple(fresh))
 
 
 def extraction_reason(extraction: Extraction) -> str:
-    """The reason code of an extraction ('ok', 'no_main_text', 'extract_error')."""
+    """The reason code of an extraction (an `ExtractReason` value)."""
     return extraction.reason.split(":")[0]
 
 
@@ -149,5 +152,5 @@ def page_row(page_url: str, extraction: Extraction, at: datetime) -> DocumentRow
     )
 
 
-def _report(counts: Counter[tuple[str, str]]) -> BatchReport:
+def _report(counts: Counter[tuple[Stage, str]]) -> BatchReport:
     return BatchReport(tuple((s, r, n) for (s, r), n in sorted(counts.items())))

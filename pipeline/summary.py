@@ -4,6 +4,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pipeline.steps import BatchReport
+from storage.outcomes import Stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,18 +37,18 @@ class Tally:
     """Accumulates batch reports into counts by (stage, reason)."""
 
     def __init__(self) -> None:
-        self.counts: Counter[tuple[str, str]] = Counter()
+        self.counts: Counter[tuple[Stage, str]] = Counter()
 
     def add(self, report: BatchReport) -> None:
         """Add a batch's counts."""
         for stage, reason, n in report.counts:
             self.counts[stage, reason] += n
 
-    def bump(self, stage: str, reason: str, n: int = 1) -> None:
+    def bump(self, stage: Stage, reason: str, n: int = 1) -> None:
         """Count `n` items of a stage with a reason."""
         if n:
             self.counts[stage, reason] += n
 
-    def as_tuple(self) -> tuple[tuple[str, str, int], ...]:
+    def as_tuple(self) -> tuple[tuple[Stage, str, int], ...]:
         """The counts, sorted, as (stage, reason, count)."""
         return tuple((s, r, n) for (s, r), n in sorted(self.counts.items()))

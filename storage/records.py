@@ -4,6 +4,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage.outcomes import Step
+
 
 @dataclass(frozen=True, slots=True)
 class DocumentRow:
@@ -56,6 +58,6 @@ def document_id(kind: str, key: str) -> int:
 class StepFailure:
     """An item a dedup step could not process in a run, and why (the `step_failures` table)."""
 
-    stage: str  # 'dedup', 'passages' or 'clusters'
+    stage: Step
     item: int | None  # documents.doc_id or passages.norm_hash; None for a whole step
     error: str

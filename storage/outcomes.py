@@ -1,0 +1,82 @@
+"""The names `run_counts` rows are made of: the stages, and each stage's reasons.
+
+The flows count items by (stage, reason) with these enums and store the counts in
+`run_counts`; the `run_summary` view (storage/schema.py) reads some of them back by name.
+The view's SQL keeps its literals (a migration runs the SQL it ran, whatever the enums
+say later); tests/storage/test_outcomes.py checks that each literal it reads is one of
+these values and that it reads every reason where it should. Renaming a value therefore
+needs a new migration that replaces the view.
+
+Fetch reasons are mostly the fetcher's own outcomes (`fetching.Outcome`), extraction
+reasons the extractor's (`extractors.content.ExtractReason`); a seed's reason is its
+status, then the codes of what cut or skipped it (pipeline/steps.py `_seed_reason`).
+"""
+
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """A pipeline stage: `run_counts.stage`."""
+
+    SEEDS = "seeds"
+    CITATIONS = "citations"
+    FETCH = "fetch"
+    EXTRACT = "extract"
+    DOCUMENTS = "documents"
+    DEDUP = "dedup"
+    PASSAGES = "passages"
+    # One row per dedup step with items set aside; the reason is the `Step`.
+    ERRORS = "errors"
+
+
+class FetchSkip(StrEnum):
+    """Why a cited URL was not fetched this run (fetch reasons besides the `Outcome`s)."""
+
+    DONE_BY_INTERRUPTED_RUN = "done_by_interrupted_run"
+    SKIPPED_FRESH = "skipped_fresh"
+    DEFERRED_RUN_CAP = "deferred_run_cap"
+
+
+class CitationReason(StrEnum):
+    """What the seeds' links were: cited URLs, or links refused as URLs."""
+
+    FOUND = "found"
+    REJECTED_LINK = "rejected_link"
+
+
+class DocumentReason(StrEnum):
+    """What storing a seed's or a page's document did to its row."""
+
+    SEED_CHANGED = "seed_changed"
+    SEED_UNCHANGED = "seed_unchanged"
+    PAGE_CHANGED = "page_changed"
+    PAGE_UNCHANGED = "page_unchanged"
+    # Re-extraction: same text, other metadata.
+    PAGE_METADATA_CHANGED = "page_metadata_changed"
+
+
+class DedupReason(StrEnum):
+    """What the document dedup step counted."""
+
+    SIGNED = "signed"
+    CANDIDATES = "candidates"
+    PAIRS_VERIFIED = "pairs_verified"
+    CLUSTERS = "clusters"
+    CLUSTERED_DOCUMENTS = "clustered_documents"
+
+
+class PassageReason(StrEnum):
+    """What the passage step counted."""
+
+    INDEXED = "indexed"
+    NEAR_REPEAT_PAIRS = "near_repeat_pairs"
+
+
+class Step(StrEnum):
+    """A dedup step whose items can be set aside: `step_failures.stage`, and the reason of
+    `Stage.ERRORS` counts."""
+
+    DEDUP = "dedup"
+    PASSAGES = "passages"
+    CLUSTERS = "clusters"
+
