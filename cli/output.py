@@ -9,7 +9,7 @@ from rich.table import Table
 
 from flows.settings import IngestParameters
 from pipeline.summary import RunSummary
-from storage.outcomes import Stage
+from storage.outcomes import RunStatus, Stage
 
 console = Console()
 err = Console(stderr=True)
@@ -41,7 +41,7 @@ def print_summary(summary: RunSummary) -> None:
     for name, n in summary.totals:
         totals.add_row(name, str(n))
     console.print(totals)
-    if summary.status == "completed_with_errors":
+    if summary.status == RunStatus.COMPLETED_WITH_ERRORS:
         failed = summary.count(Stage.ERRORS)
         err.print(
             f"[yellow]completed with errors: {failed} item(s) failed a dedup step and were set "

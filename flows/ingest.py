@@ -37,7 +37,7 @@ from pipeline.timing import StageClock
 from storage.database import write_errors
 from storage.dedup_store import DedupStore
 from storage.errors import RunTimedOut
-from storage.outcomes import FetchSkip, Stage, Step
+from storage.outcomes import FetchSkip, RunStatus, Stage, Step
 from storage.run_report import RunReport
 from storage.store import Store
 
@@ -81,13 +81,13 @@ async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
                         _dedup(params, run.dstore, tally, run.failures)
         except TimeoutError as exc:
             if not deadline.expired():  # a TimeoutError of something else: a failure
-                started.fail(tally, "failed", repr(exc))
+                started.fail(tally, RunStatus.FAILED, repr(exc))
                 raise
             message = f"timed out after {params.timeout_hours:g} h (--timeout-hours)"
-            started.fail(tally, "timed_out", message)
+            started.fail(tally, RunStatus.TIMED_OUT, message)
             raise RunTimedOut(f"{message}; the next run resumes from {wdb.work_path}") from exc
         except BaseException as exc:
-            started.fail(tally, "failed", repr(exc))
+            started.fail(tally, RunStatus.FAILED, repr(exc))
             raise
         with write_errors(wdb.work_path):
             status = started.complete(tally, run.failures)

@@ -22,7 +22,7 @@ from pipeline.isolation import Failures
 from pipeline.steps import now
 from pipeline.summary import Tally
 from storage.database import WorkingDatabase
-from storage.outcomes import Stage
+from storage.outcomes import RunStatus, Stage
 from storage.store import Store
 
 
@@ -35,19 +35,19 @@ class WritingRun:
     store: Store
     resume_since: datetime | None
 
-    def complete(self, tally: Tally, failures: Failures) -> str:
+    def complete(self, tally: Tally, failures: Failures) -> RunStatus:
         """Record the items a dedup step set aside, end the run; the status it ended with."""
-        status = "completed"
+        status = RunStatus.COMPLETED
         if failures:
             self.store.save_failures(self.run_id, failures.items, now())
             for failure in failures.items:
                 tally.bump(Stage.ERRORS, failure.stage)
-            status = "completed_with_errors"
+            status = RunStatus.COMPLETED_WITH_ERRORS
         self.store.finish_run(self.run_id, status, tally.counts, now())
         return status
 
-    def fail(self, tally: Tally, status: str, error: str) -> None:
-        """End the run as `status` ('failed', 'timed_out'); not being able to say so must
+    def fail(self, tally: Tally, status: RunStatus, error: str) -> None:
+        """End the run as `status` (failed, timed out); not being able to say so must
         not hide the error that ended it."""
         with contextlib.suppress(Exception):
             self.store.finish_run(self.run_id, status, tally.counts, now(), error=error[:2000])

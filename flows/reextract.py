@@ -34,6 +34,7 @@ from storage.archive import ArchiveStore
 from storage.database import working_path
 from storage.dedup_store import DedupStore
 from storage.errors import DatabaseUnavailable
+from storage.outcomes import RunStatus
 from storage.store import Store
 
 
@@ -103,7 +104,7 @@ async def reextract(params: ReextractParameters = ReextractParameters()) -> RunS
                 run_dedup(DedupStore(started.wdb.con), _dedup_config(params, archive), tally,
                           failures)
             except BaseException as exc:
-                started.fail(tally, "failed", repr(exc))
+                started.fail(tally, RunStatus.FAILED, repr(exc))
                 raise
         status = started.complete(tally, failures)
         totals = store.totals()

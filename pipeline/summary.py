@@ -4,7 +4,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pipeline.steps import BatchReport
-from storage.outcomes import Stage
+from storage.outcomes import RunStatus, Stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,8 +17,8 @@ class RunSummary:
     totals: tuple[tuple[str, int], ...]
     # Wall seconds by stage (fetch, extract, store, dedup, publish, ...); stages overlap.
     timings: tuple[tuple[str, float], ...] = ()
-    # 'completed', or 'completed_with_errors' when a dedup step set items aside.
-    status: str = "completed"
+    # Completed, or completed with errors when a dedup step set items aside.
+    status: RunStatus = RunStatus.COMPLETED
 
     def count(self, stage: str, reason: str | None = None) -> int:
         """Items of a stage (with a given reason, or all of them)."""

@@ -80,3 +80,16 @@ class Step(StrEnum):
     PASSAGES = "passages"
     CLUSTERS = "clusters"
 
+
+
+class RunStatus(StrEnum):
+    """How a run ended (or that it has not): `runs.status`."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    # Completed, but a dedup step set items aside (`step_failures`); published.
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    # Left `running` by a killed process; marked by the next run.
+    INTERRUPTED = "interrupted"

@@ -14,7 +14,7 @@ from fetching.records import FetchRequest, FetchResult, Validators
 from storage import bulk
 from storage.body_files import BODY_COLUMNS, archive_dir_of, write_bodies
 from storage.dedup_store import DedupStore
-from storage.outcomes import Stage
+from storage.outcomes import RunStatus, Stage
 from storage.records import DocumentRow, SeedRow, StepFailure
 from storage.tx import transaction
 
@@ -66,7 +66,7 @@ class Store:
     def finish_run(
         self,
         run_id: str,
-        status: str,
+        status: RunStatus,
         counts: Mapping[tuple[Stage, str], int],
         now: datetime,
         error: str | None = None,

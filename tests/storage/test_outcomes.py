@@ -24,6 +24,7 @@ from storage.outcomes import (
     DocumentReason,
     FetchSkip,
     PassageReason,
+    RunStatus,
     Stage,
     Step,
 )
@@ -49,7 +50,7 @@ SEED_REASONS = ("ok", "ok: truncated, url_cap", "skipped: not_found")
 FETCHED = {Outcome.OK, Outcome.NOT_MODIFIED}
 CHANGED = {DocumentReason.SEED_CHANGED, DocumentReason.PAGE_CHANGED}
 # Literals of run_summary that are not stage or reason names.
-RUN_STATUSES = {"completed", "completed_with_errors", "failed", "timed_out"}
+RUN_STATUSES = {s.value for s in RunStatus}
 SQL_WORDS = {"millisecond", ":", "=", ", "}
 
 
@@ -118,6 +119,19 @@ def test_storage_sql_names_only_known_outcomes_and_stages() -> None:
         assert named_outcomes(text) <= {o.value for o in Outcome}, path
         assert named_stages(text) <= {s.value for s in Stage}, path
         assert [p for p in named_reasons(text) if p[1] not in reasons(Stage(p[0]))] == [], path
+
+
+_STATUS = re.compile(r"\bstatus\s*(?:=|<>|IN)\s*(\([^)]*\)|'\w+')", re.IGNORECASE)
+
+
+def test_storage_sql_names_only_run_statuses_the_code_sets() -> None:
+    """`runs.status` literals in storage/ SQL (stores and views) are RunStatus values."""
+    found: set[str] = set()
+    for path in sorted((ROOT / "storage").glob("*.py")):
+        named = {s for part in _STATUS.findall(path.read_text()) for s in literals(part)}
+        assert named <= RUN_STATUSES, (path, named - RUN_STATUSES)
+        found |= named
+    assert {"running", "completed", "completed_with_errors", "interrupted", "timed_out"} <= found
 
 
 def test_the_column_comments_name_stages_and_steps() -> None:
