@@ -27,6 +27,7 @@ from dedup.near_duplicates import find_near_duplicates
 from dedup.normalize import normalize, tokenize
 from dedup.passages import (
     MIN_PASSAGE_TOKENS,
+    NEAR_REPEAT_JACCARD,
     PASSAGE_PARAMS,
     DocPassage,
     PassageOccurrence,
@@ -40,11 +41,20 @@ from dedup.passages import (
     repeated_passages,
 )
 from dedup.shingles import shingle_hash, shingle_hash_sets, shingle_hashes, shingles
-from dedup.verify import DuplicatePair, content_hash, exact_duplicate_pairs, jaccard, verify
+from dedup.verify import (
+    NEAR_DUPLICATE_JACCARD,
+    DuplicatePair,
+    content_hash,
+    exact_duplicate_pairs,
+    jaccard,
+    verify,
+)
 
 __all__ = [
     "EMPTY_BAND_KEY",
     "MIN_PASSAGE_TOKENS",
+    "NEAR_DUPLICATE_JACCARD",
+    "NEAR_REPEAT_JACCARD",
     "PASSAGE_PARAMS",
     "ClusterMember",
     "DocInfo",

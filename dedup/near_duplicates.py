@@ -13,18 +13,20 @@ import numpy as np
 from dedup.lsh import band_keys, candidate_pairs
 from dedup.minhash import MinHashParams, signatures
 from dedup.shingles import shingle_hash_sets
-from dedup.verify import DuplicatePair, verify
+from dedup.verify import NEAR_DUPLICATE_JACCARD, DuplicatePair, verify
 
 DEFAULT_PARAMS = MinHashParams()
 
 
 def find_near_duplicates(
-    texts: Mapping[int, str], params: MinHashParams = DEFAULT_PARAMS
+    texts: Mapping[int, str],
+    params: MinHashParams = DEFAULT_PARAMS,
+    min_jaccard: float = NEAR_DUPLICATE_JACCARD,
 ) -> list[DuplicatePair]:
-    """Return the verified pairs (Jaccard >= params.threshold) among `texts`, keyed by doc id."""
+    """Return the verified pairs (exact Jaccard >= min_jaccard) among `texts`, by doc id."""
     ids = list(texts)
     sets = shingle_hash_sets([texts[doc_id] for doc_id in ids], params.shingle_size)
     keys = band_keys(signatures(sets, params), params)
     no_old = np.empty((0, params.bands), dtype=np.uint64)
     candidates = candidate_pairs(keys, ids, no_old, [])
-    return verify(candidates, dict(zip(ids, sets, strict=True)), params.threshold)
+    return verify(candidates, dict(zip(ids, sets, strict=True)), min_jaccard)

@@ -8,9 +8,9 @@ kinds of repetition are found:
   than once, in one document (a headline printed three times) or across
   documents (a paragraph copied between outlets).
 * **Near repeats** (`near_repeated_passages`): distinct passages whose word
-  3-gram shingle sets have exact Jaccard >= 0.8, found through MinHash and
-  banded LSH with the same parameters as documents except the shingle size
-  (`PASSAGE_PARAMS`). 3-grams rather than 5-grams because a paragraph has
+  3-gram shingle sets have exact Jaccard >= 0.8 (`NEAR_REPEAT_JACCARD`),
+  found through MinHash and banded LSH with the same parameters as documents
+  except the shingle size (`PASSAGE_PARAMS`). 3-grams rather than 5-grams because a paragraph has
   tens of words, not thousands: one changed word in a 20-word paragraph
   leaves J = 0.52 with 5-grams (5 of 16 shingles change) but 0.71 with
   3-grams (3 of 18); with 3-grams a single edit in a paragraph of 30 words
@@ -46,6 +46,8 @@ from dedup.verify import verify
 MIN_PASSAGE_TOKENS = 5
 PASSAGE_SHINGLE_SIZE = 3
 PASSAGE_PARAMS = MinHashParams(shingle_size=PASSAGE_SHINGLE_SIZE)
+# Exact 3-gram Jaccard from which two distinct passages are near repeats.
+NEAR_REPEAT_JACCARD = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +71,7 @@ class RepeatedPassage:
 
 @dataclass(frozen=True, slots=True, order=True)
 class PassagePair:
-    """Two distinct normalized passages with exact 3-gram Jaccard >= threshold; hash_a < hash_b."""
+    """Two distinct passages with exact 3-gram Jaccard >= NEAR_REPEAT_JACCARD; hash_a < hash_b."""
 
     hash_a: int
     hash_b: int
@@ -124,8 +126,9 @@ def near_repeated_passages(
     texts: Iterable[str],
     params: MinHashParams = PASSAGE_PARAMS,
     min_tokens: int = MIN_PASSAGE_TOKENS,
+    min_jaccard: float = NEAR_REPEAT_JACCARD,
 ) -> list[PassagePair]:
-    """Return pairs of distinct normalized passages with exact Jaccard >= params.threshold."""
+    """Return pairs of distinct normalized passages with exact Jaccard >= min_jaccard."""
     by_hash: dict[int, str] = {}
     for text in texts:
         if counts_for_repeats(text, min_tokens):
@@ -136,7 +139,7 @@ def near_repeated_passages(
     no_old = np.empty((0, params.bands), dtype=np.uint64)
     index_ids = list(range(len(hashes)))
     candidates = candidate_pairs(keys, index_ids, no_old, [])
-    verified = verify(candidates, dict(zip(index_ids, sets, strict=True)), params.threshold)
+    verified = verify(candidates, dict(zip(index_ids, sets, strict=True)), min_jaccard)
     pairs = []
     for pair in verified:
         low, high = sorted((hashes[pair.doc_a], hashes[pair.doc_b]))

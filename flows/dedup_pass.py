@@ -18,7 +18,7 @@ from storage.dedup_store import DedupStore
 
 def run_dedup(dstore: DedupStore, config: DedupConfig, tally: Tally, failures: Failures) -> None:
     """Sign new or changed documents, verify their pairs, rebuild clusters, find repeats."""
-    dstore.set_settings(config.threshold, config.boilerplate_min_docs)
+    dstore.set_settings(config.dedup_threshold, config.boilerplate_min_docs)
     failed = failures.ids("dedup")  # tried in this run already: the next run tries again
     pending = [
         d for d in dstore.documents_to_index(params_fingerprint(config.params)) if d not in failed
@@ -27,11 +27,11 @@ def run_dedup(dstore: DedupStore, config: DedupConfig, tally: Tally, failures: F
     def sign(ids: Sequence[int]) -> BatchReport:
         return dedup_batch(dstore, ids, config.params)
 
-    for start in range(0, len(pending), config.batch):
-        for report in isolate(pending[start : start + config.batch], sign, "dedup", int, failures):
+    for start in range(0, len(pending), config.dedup_batch):
+        for report in isolate(pending[start : start + config.dedup_batch], sign, "dedup", int, failures):
             tally.add(report)
         checkpoint("dedup-batch")
-    clusters = guarded(lambda: dedup_clusters(dstore, config.threshold), "clusters", failures)
+    clusters = guarded(lambda: dedup_clusters(dstore, config.dedup_threshold), "clusters", failures)
     if clusters is not None:
         tally.add(clusters)
     checkpoint("clusters")
