@@ -19,7 +19,6 @@ from dedup.lsh import (
 from dedup.minhash import (
     MinHashParams,
     datasketch_hashfunc,
-    signature,
     signatures,
     to_lean_minhash,
 )
@@ -86,7 +85,6 @@ __all__ = [
     "shingle_hash_sets",
     "shingle_hashes",
     "shingles",
-    "signature",
     "signatures",
     "to_lean_minhash",
     "tokenize",

@@ -227,12 +227,6 @@ def _signature_of_large_set(
     return result
 
 
-def signature(shingle_set: U64Array, params: MinHashParams) -> Signatures:
-    """Return the MinHash signature (num_perm,) of one shingle-hash set."""
-    row: Signatures = signatures([shingle_set], params)[0]
-    return row
-
-
 def is_empty_signature(sig: Signatures, params: MinHashParams) -> npt.NDArray[np.bool_]:
     """Return, per row of (n x num_perm) signatures, whether it is the empty signature."""
     empty: npt.NDArray[np.bool_] = np.all(sig == max_hash(params), axis=-1)
