@@ -27,8 +27,9 @@ def run_dedup(dstore: DedupStore, config: DedupConfig, tally: Tally, failures: F
     def sign(ids: Sequence[int]) -> BatchReport:
         return dedup_batch(dstore, ids, config.params)
 
-    for start in range(0, len(pending), config.dedup_batch):
-        for report in isolate(pending[start : start + config.dedup_batch], sign, "dedup", int, failures):
+    size = config.dedup_batch
+    for start in range(0, len(pending), size):
+        for report in isolate(pending[start : start + size], sign, "dedup", int, failures):
             tally.add(report)
         checkpoint("dedup-batch")
     clusters = guarded(lambda: dedup_clusters(dstore, config.dedup_threshold), "clusters", failures)

@@ -64,8 +64,8 @@ async def reextract(params: ReextractParameters = ReextractParameters()) -> RunS
         with ExtractionPool(params.extract_workers) as pool:
             try:
                 _reextract(params, store, archive, pool, tally)
-                run_dedup(DedupStore(started.wdb.con), params.dedup_config(archive.dedup_settings()), tally,
-                          failures)
+                config = params.dedup_config(archive.dedup_settings())
+                run_dedup(DedupStore(started.wdb.con), config, tally, failures)
             except BaseException as exc:
                 started.fail(tally, "failed", repr(exc))
                 raise

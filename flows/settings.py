@@ -53,7 +53,8 @@ class IngestParameters(BaseModel):
         description="Ports URLs may use; an empty list allows any port.",
     )
     concurrency: int = Field(
-        FETCH_DEFAULTS.concurrency, ge=1, le=512, description="Requests in flight at once, all hosts."
+        FETCH_DEFAULTS.concurrency, ge=1, le=512,
+        description="Requests in flight at once, all hosts.",
     )
     per_host_concurrency: int = Field(
         FETCH_DEFAULTS.per_host_concurrency, ge=1, le=32, description="Requests in flight per host."
@@ -195,9 +196,8 @@ def _ingest_field(name: str, description: str, optional: bool = False) -> Any:
 class ReextractParameters(BaseModel):
     """Parameters of one re-extraction run."""
 
-    # Ingest's fields, reused: only the descriptions (and the defaults of the two dedup
-    # settings, which fall back to the latest run's) differ.
-
+    # Ingest's fields, reused: only descriptions differ, and the two dedup settings
+    # default to None (the latest run's values).
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     db: str = _ingest_field(
@@ -221,8 +221,7 @@ class ReextractParameters(BaseModel):
     db_memory_limit: str = cast(Any, IngestParameters.model_fields["db_memory_limit"])
 
     def dedup_config(self, latest: tuple[float, int] | None) -> DedupConfig:
-        """The dedup settings: these parameters', else `latest` (the latest run's), else the
-        defaults."""
+        """The dedup settings: these parameters', else `latest` (the latest run's), else defaults."""
         threshold, min_docs = latest or (
             DEDUP_DEFAULTS.dedup_threshold, DEDUP_DEFAULTS.boilerplate_min_docs
         )

@@ -120,7 +120,8 @@ def verify_new(
         for doc_id, shingles in sets.items():
             cache.put(doc_id, shingles)
     sets.update(known)
-    verified = {(p.doc_a, p.doc_b): p.jaccard for p in verify(candidates, sets, STORED_PAIR_MIN_JACCARD)}
+    found = verify(candidates, sets, STORED_PAIR_MIN_JACCARD)
+    verified = {(p.doc_a, p.doc_b): p.jaccard for p in found}
     for pair in exact:
         verified[pair] = 1.0
     rows = [PairRow(a, b, j, (a, b) in exact) for (a, b), j in sorted(verified.items())]
