@@ -346,15 +346,15 @@ def save_documents(
 def run_recite(con: duckdb.DuckDBPyConnection, config: DedupConfig) -> int:
     """Run the flow's document dedup steps (flows/dedup_pass.py); return the candidates."""
     dstore = DedupStore(con)
-    dstore.set_settings(config.threshold, config.boilerplate_min_docs)
+    dstore.set_settings(config.dedup_threshold, config.boilerplate_min_docs)
     pending = dstore.documents_to_index(params_fingerprint(config.params))
     candidates = 0
-    for start in range(0, len(pending), config.batch):
+    for start in range(0, len(pending), config.dedup_batch):
         _, found, _ = sign_and_verify(
-            dstore, pending[start : start + config.batch], config.params, _AT
+            dstore, pending[start : start + config.dedup_batch], config.params, _AT
         )
         candidates += found
-    rebuild_clusters(dstore, config.threshold)
+    rebuild_clusters(dstore, config.dedup_threshold)
     return candidates
 
 
@@ -516,20 +516,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         elapsed = time.perf_counter() - start
         recite = score(
             f"recite (stored in DuckDB; {params.bands}x{params.rows} bands, verified, "
-            f"near_duplicates at {config.threshold}; {n_candidates} candidates, {elapsed:.2f} s)",
+            f"near_duplicates at {config.dedup_threshold}; {n_candidates} candidates, {elapsed:.2f} s)",
             near_duplicates(con),
             truth,
-            config.threshold,
+            config.dedup_threshold,
         )
         if not args.no_datasketch:
             start = time.perf_counter()
-            ds_found = run_datasketch(docs, config.threshold, params.num_perm)
+            ds_found = run_datasketch(docs, config.dedup_threshold, params.num_perm)
             score(
                 f"datasketch MinHashLSH(threshold=0.8), no verification "
                 f"({time.perf_counter() - start:.2f} s)",
                 ds_found,
                 truth,
-                config.threshold,
+                config.dedup_threshold,
             )
         start = time.perf_counter()
         run_passages(con)

@@ -52,7 +52,7 @@ from dedup.cluster import DocInfo, cluster
 from dedup.lsh import band_keys, candidate_pairs, params_fingerprint
 from dedup.minhash import MinHashParams, signatures
 from dedup.shingles import shingle_hash_sets
-from dedup.verify import content_hash, verify
+from dedup.verify import NEAR_DUPLICATE_JACCARD, content_hash, verify
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_corpus import load_texts  # a sibling module
@@ -251,7 +251,7 @@ def _insert_pairs(con: Any, rng: np.random.Generator, synthetic: int, count: int
 
 def add_night(db: Path, texts: NightTexts, size: int, batch: int) -> dict[str, float]:
     """Store the night's documents, then time the flow's dedup path over them, by step."""
-    from pipeline.dedup_step import rebuild_clusters, sign_batch, verify_new
+    from pipeline.dedup_step import DedupConfig, rebuild_clusters, sign_and_verify
     from storage.database import WorkingDatabase
 
     params = MinHashParams()
@@ -263,10 +263,9 @@ def add_night(db: Path, texts: NightTexts, size: int, batch: int) -> dict[str, f
         start = time.perf_counter()
         pending = dstore.documents_to_index(params_fingerprint(params))
         for at in range(0, len(pending), batch):
-            now = datetime.now(UTC)  # the body of the flow's dedup-batch task
-            signed = sign_batch(dstore, dstore.rows_to_sign(pending[at : at + batch]), params, now)
-            verify_new(dstore, signed, params, now)
-        rebuild_clusters(dstore, params.threshold)
+            # The body of the flow's dedup-batch task (flows/tasks.py).
+            sign_and_verify(dstore, pending[at : at + batch], params, datetime.now(UTC))
+        rebuild_clusters(dstore, DedupConfig().dedup_threshold)
         times["total"] = time.perf_counter() - start
         row = wdb.con.execute("SELECT count(*) FROM duplicate_pairs WHERE doc_b > ?",
                               [size]).fetchall()[0]
@@ -422,7 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "candidate pairs", n, lambda: candidate_pairs(old_keys, old_ids, no_keys, [])
     )
     by_id = dict(enumerate(old_sets))
-    pairs = timed("verify", n, lambda: verify(candidates, by_id, params.threshold))
+    pairs = timed("verify", n, lambda: verify(candidates, by_id, NEAR_DUPLICATE_JACCARD))
     infos = doc_infos(old_ids, old_texts)
     members = timed("cluster", n, lambda: cluster(pairs, infos))
     print(
@@ -453,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lambda: candidate_pairs(new_keys, new_ids, old_keys, old_ids),
     )
     by_id.update(zip(new_ids, new_sets, strict=True))
-    new_pairs = timed("verify", m, lambda: verify(new_candidates, by_id, params.threshold))
+    new_pairs = timed("verify", m, lambda: verify(new_candidates, by_id, NEAR_DUPLICATE_JACCARD))
     all_infos = infos + doc_infos(new_ids, new_texts)
     timed("re-cluster (all pairs)", m, lambda: cluster([*pairs, *new_pairs], all_infos))
     print(f"  {len(new_candidates)} candidates, {len(new_pairs)} verified pairs")

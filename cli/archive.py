@@ -10,18 +10,21 @@ import typer
 
 from cli.output import DEFAULT_DB, DbOption, console, err, print_summary
 from fetching.config import DEFAULT_USER_AGENT
+from flows.settings import ReextractParameters
 from storage.database import open_published, working_path
 from storage.errors import StorageError
+
+_REEXTRACT_DEFAULTS = ReextractParameters()
 
 
 def reextract_command(
     db: DbOption = DEFAULT_DB,
     workers: Annotated[
         int, typer.Option("--workers", min=0, help="Extraction processes (0: one per core).")
-    ] = 0,
+    ] = _REEXTRACT_DEFAULTS.extract_workers,
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Pages per re-extraction batch.")
-    ] = 200,
+    ] = _REEXTRACT_DEFAULTS.batch_size,
 ) -> None:
     """Extract every archived response again (no fetching), update what changed, dedup, publish.
 
@@ -32,7 +35,7 @@ def reextract_command(
         err.print(f"[red]recite reextract failed:[/red] no database at {db}; run `recite run` first")
         raise typer.Exit(1)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # DESIGN.md, traps
-    from flows.reextract import ReextractParameters, reextract  # imports Prefect
+    from flows.reextract import reextract  # imports Prefect
 
     params = ReextractParameters(db=str(db), extract_workers=workers, batch_size=batch_size)
     try:

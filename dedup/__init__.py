@@ -21,24 +21,33 @@ from dedup.lsh import (
 from dedup.minhash import (
     MinHashParams,
     datasketch_hashfunc,
-    signature,
     signatures,
     to_lean_minhash,
 )
 from dedup.normalize import normalize, tokenize
 from dedup.passages import (
     MIN_PASSAGE_TOKENS,
+    NEAR_REPEAT_JACCARD,
     PASSAGE_PARAMS,
     counts_for_repeats,
     passage_hash,
     passage_key,
 )
 from dedup.shingles import shingle_hash, shingle_hash_sets, shingle_hashes, shingles
-from dedup.verify import DuplicatePair, content_hash, exact_duplicate_pairs, jaccard, verify
+from dedup.verify import (
+    NEAR_DUPLICATE_JACCARD,
+    DuplicatePair,
+    content_hash,
+    exact_duplicate_pairs,
+    jaccard,
+    verify,
+)
 
 __all__ = [
     "EMPTY_BAND_KEY",
     "MIN_PASSAGE_TOKENS",
+    "NEAR_DUPLICATE_JACCARD",
+    "NEAR_REPEAT_JACCARD",
     "PASSAGE_PARAMS",
     "ClusterMember",
     "DocInfo",
@@ -62,7 +71,6 @@ __all__ = [
     "shingle_hash_sets",
     "shingle_hashes",
     "shingles",
-    "signature",
     "signatures",
     "to_lean_minhash",
     "tokenize",

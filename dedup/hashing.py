@@ -34,7 +34,7 @@ U64Array = npt.NDArray[np.uint64]
 MASK64 = (1 << 64) - 1
 
 # Odd multipliers (so they are invertible modulo 2**64, which the prefix-sum
-# trick in `token_hashes` needs). Taken from well-known hash constants.
+# trick in `span_hashes` needs). Taken from well-known hash constants.
 TOKEN_BASE = 0x100000001B3  # FNV-1a 64-bit prime
 TOKEN_BASE_INV = pow(TOKEN_BASE, -1, 1 << 64)
 LENGTH_MIX = 0x9E3779B97F4A7C15  # 2**64 / golden ratio (Knuth)
@@ -70,7 +70,7 @@ def fmix64_int(value: int) -> int:
 
 
 def token_hash(token: str) -> int:
-    """Hash one token to 64 bits (pure-Python reference for `token_hashes`)."""
+    """Hash one token to 64 bits (pure-Python reference for `span_hashes`)."""
     poly = 0
     for ch in token:
         poly = (poly * TOKEN_BASE + ord(ch)) & MASK64
@@ -119,18 +119,6 @@ def span_hashes(
     poly = (prefix[ends] - prefix[starts]) * powers[ends - 1]
     lengths = (ends - starts).astype(np.uint64)
     return fmix64(poly + lengths * np.uint64(LENGTH_MIX))
-
-
-def token_hashes(tokenized: str) -> U64Array:
-    """Hash every token of a single-space-separated string to uint64, vectorized."""
-    if not tokenized:
-        return np.empty(0, dtype=np.uint64)
-    cps = np.frombuffer(tokenized.encode("utf-32-le"), dtype=np.uint32)
-    # Single spaces, no leading or trailing space (normalize.tokenized_text).
-    spaces = np.flatnonzero(cps == 32)
-    starts = np.concatenate(([0], spaces + 1))
-    ends = np.concatenate((spaces, [cps.size]))
-    return span_hashes(cps, starts, ends)
 
 
 def sequence_hash(values: Iterable[int], seed: int = SEQUENCE_SEED) -> int:

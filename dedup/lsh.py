@@ -63,7 +63,7 @@ def choose_banding(
 
 def params_fingerprint(params: MinHashParams) -> int:
     """Return a 64-bit fingerprint of the parameters that shape signatures and bands."""
-    # Shingle size and threshold do not change how a signature maps to keys.
+    # The shingle size does not change how a signature maps to keys.
     described = f"{params.num_perm}:{params.seed}:{params.scheme}:{params.bands}:{params.rows}"
     return text_hash(described) & ((1 << 64) - 1)
 

@@ -72,7 +72,9 @@ class MinHashParams:
     """Parameters of signatures and of the banded LSH index built on them.
 
     Defaults: 128 permutations, word 5-grams, seed 1, ``affine32``, 21 bands
-    of 6 rows for threshold 0.8 (see `dedup.lsh` for why 21 x 6).
+    of 6 rows for recall at Jaccard 0.8 (see `dedup.lsh` for why 21 x 6). The
+    Jaccard a pair needs is not a signature parameter: each search passes it to
+    `dedup.verify.verify`.
     """
 
     num_perm: int = 128
@@ -81,7 +83,6 @@ class MinHashParams:
     scheme: Scheme = "affine32"
     bands: int = 21
     rows: int = 6
-    threshold: float = 0.8
 
     def __post_init__(self) -> None:
         """Reject inconsistent parameters early, not at the first comparison."""
@@ -93,8 +94,6 @@ class MinHashParams:
             raise ValueError(
                 f"bands x rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}"
             )
-        if not 0.0 < self.threshold <= 1.0:
-            raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
 
 
 def max_hash(params: MinHashParams) -> int:
@@ -226,12 +225,6 @@ def _signature_of_large_set(
         phv = _permuted(shingle_set[start : start + _CHUNK_COLUMNS], params, a, b)
         np.minimum(result, phv.min(axis=1), out=result)
     return result
-
-
-def signature(shingle_set: U64Array, params: MinHashParams) -> Signatures:
-    """Return the MinHash signature (num_perm,) of one shingle-hash set."""
-    row: Signatures = signatures([shingle_set], params)[0]
-    return row
 
 
 def is_empty_signature(sig: Signatures, params: MinHashParams) -> npt.NDArray[np.bool_]:

@@ -10,7 +10,7 @@ over those keys:
   three times) or across documents (a paragraph copied between outlets).
 * **Near repeats** (``pipeline.dedup_step.index_passages``, read through the
   ``near_repeated_passages`` view): distinct passages whose word 3-gram shingle
-  sets have exact Jaccard >= 0.8, found through MinHash and banded LSH with the
+  sets have exact Jaccard >= 0.8 (`NEAR_REPEAT_JACCARD`), found through MinHash and banded LSH with the
   same parameters as documents except the shingle size (`PASSAGE_PARAMS`).
   3-grams rather than 5-grams because a paragraph has tens of words, not
   thousands: one changed word in a 20-word paragraph leaves J = 0.52 with 5-grams
@@ -39,6 +39,8 @@ from dedup.normalize import normalize, tokenize, tokenized_normalized
 MIN_PASSAGE_TOKENS = 5
 PASSAGE_SHINGLE_SIZE = 3
 PASSAGE_PARAMS = MinHashParams(shingle_size=PASSAGE_SHINGLE_SIZE)
+# Exact 3-gram Jaccard from which two distinct passages are near repeats.
+NEAR_REPEAT_JACCARD = 0.8
 
 
 def passage_hash(text: str) -> int:

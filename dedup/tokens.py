@@ -119,8 +119,3 @@ def _token_bounds(
     starts = np.flatnonzero(word & (boundary_before | alone))
     ends = np.flatnonzero(word & (boundary_after | alone)) + 1
     return starts, ends
-
-
-def text_token_hashes(text: str) -> U64Array:
-    """Return the uint64 hash of every normalized token of `text`, in order (vectorized)."""
-    return batch_token_hashes([text])[0]

@@ -23,6 +23,10 @@ import numpy as np
 from dedup.hashing import U64Array, text_hash
 from dedup.normalize import normalize
 
+NEAR_DUPLICATE_JACCARD = 0.8
+"""Exact Jaccard from which two documents are near-duplicates, unless the caller says
+otherwise (the default banding of `dedup.lsh` is chosen to find such pairs)."""
+
 EMPTY_TEXT_HASH = text_hash("")
 """`text_hash` of the empty normalized text; `exact_duplicate_pairs` ignores it."""
 
@@ -70,9 +74,11 @@ def jaccard(a: U64Array, b: U64Array) -> float:
 def verify(
     candidates: Iterable[tuple[int, int]],
     shingles_by_id: Mapping[int, U64Array],
-    threshold: float = 0.8,
+    threshold: float = NEAR_DUPLICATE_JACCARD,
 ) -> list[DuplicatePair]:
     """Return the candidates whose exact Jaccard is >= threshold, as sorted DuplicatePairs."""
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
     verified: dict[tuple[int, int], DuplicatePair] = {}
     for x, y in candidates:
         if x == y:

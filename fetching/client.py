@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager, contextmanager
 import httpcore
 import httpx
 
+from fetching.body import SUPPORTED_ENCODINGS
 from fetching.config import FetchConfig
 from fetching.errors import (
     BlockedSchemeError,
@@ -38,7 +39,7 @@ _PINS: contextvars.ContextVar[_PinMap | None] = contextvars.ContextVar(
 
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
 # We decompress ourselves, bounded (body.py), so we offer only what we decode.
-ACCEPT_ENCODING = "gzip, deflate"
+ACCEPT_ENCODING = ", ".join(SUPPORTED_ENCODINGS)
 
 
 @contextmanager

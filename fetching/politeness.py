@@ -53,10 +53,6 @@ class HostScheduler:
         state = self._host(host)
         state.delay = max(state.delay, delay)
 
-    def delay_of(self, host: str) -> float:
-        """Current minimum delay between request starts to `host`."""
-        return self._host(host).delay
-
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
         """Hold one request slot for `host` (and one global slot) for the block."""

@@ -19,7 +19,7 @@ from storage.outcomes import Step
 
 def run_dedup(dstore: DedupStore, config: DedupConfig, tally: Tally, failures: Failures) -> None:
     """Sign new or changed documents, verify their pairs, rebuild clusters, find repeats."""
-    dstore.set_settings(config.threshold, config.boilerplate_min_docs)
+    dstore.set_settings(config.dedup_threshold, config.boilerplate_min_docs)
     failed = failures.ids(Step.DEDUP)  # tried in this run already: the next run tries again
     pending = [
         d for d in dstore.documents_to_index(params_fingerprint(config.params)) if d not in failed
@@ -28,11 +28,12 @@ def run_dedup(dstore: DedupStore, config: DedupConfig, tally: Tally, failures: F
     def sign(ids: Sequence[int]) -> BatchReport:
         return dedup_batch(dstore, ids, config.params)
 
-    for start in range(0, len(pending), config.batch):
-        for report in isolate(pending[start : start + config.batch], sign, Step.DEDUP, int, failures):
+    size = config.dedup_batch
+    for start in range(0, len(pending), size):
+        for report in isolate(pending[start : start + size], sign, Step.DEDUP, int, failures):
             tally.add(report)
         checkpoint("dedup-batch")
-    clusters = guarded(lambda: dedup_clusters(dstore, config.threshold), Step.CLUSTERS, failures)
+    clusters = guarded(lambda: dedup_clusters(dstore, config.dedup_threshold), Step.CLUSTERS, failures)
     if clusters is not None:
         tally.add(clusters)
     checkpoint("clusters")

@@ -26,7 +26,7 @@ from flows.run_parameters import complete_parameters
 from flows.settings import IngestParameters
 from flows.tasks import dedup_report, read_seeds, save_batch, save_seeds, unwalked
 from pipeline.batching import chunks
-from pipeline.dedup_step import DedupConfig, save_and_verify
+from pipeline.dedup_step import save_and_verify
 from pipeline.extraction import ExtractionPool
 from pipeline.isolation import Failures, isolate
 from pipeline.seeds import SeedDocument, SeedLimits
@@ -188,8 +188,7 @@ async def _store(run: _Run, batches: Batches, batch: InFlight, progress: RunProg
 
 def _dedup(params: IngestParameters, dstore: DedupStore, tally: Tally, failures: Failures) -> None:
     """Sign what is left (seeds, earlier runs' leftovers), rebuild clusters, find repeats."""
-    config = DedupConfig(params.dedup_threshold, params.boilerplate_min_docs, params.dedup_batch)
-    run_dedup(dstore, config, tally, failures)
+    run_dedup(dstore, params.dedup_config(), tally, failures)
 
 
 def _cited_urls(seeds: Sequence[SeedDocument]) -> list[str]:

@@ -12,19 +12,16 @@ from there after an upgrade, and is recorded in `runs` (parameters carry "flow")
 # serve time (PrefectHQ/prefect#19447).
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel, ConfigDict, Field
 
 from flows.dedup_pass import run_dedup
 from flows.lifecycle import writing_run
 from flows.progress import RunProgress
 from flows.run_parameters import with_deployment_defaults
-from flows.settings import IngestParameters
+from flows.settings import ReextractParameters
 from pipeline.batching import chunks
-from pipeline.dedup_step import DedupConfig
 from pipeline.extraction import ExtractionPool
 from pipeline.isolation import Failures
 from pipeline.reextract_steps import PageGroup, extract_groups, group_pages, store_reextracted
@@ -36,36 +33,6 @@ from storage.dedup_store import DedupStore
 from storage.errors import DatabaseUnavailable
 from storage.outcomes import RunStatus
 from storage.store import Store
-
-
-class ReextractParameters(BaseModel):
-    """Parameters of one re-extraction run."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    db: str = Field(
-        "data/recite.duckdb",
-        description="DuckDB file written by `recite run`; re-extracted and published again.",
-    )
-    extract_workers: int = Field(
-        0, ge=0, le=256, description="Processes extracting text (0: one per CPU core)."
-    )
-    batch_size: int = Field(
-        200, ge=1, le=10_000, description="Pages per re-extraction batch (one task run each)."
-    )
-    dedup_threshold: float | None = Field(
-        None, ge=0.5, le=1.0,
-        description="Jaccard similarity of near-duplicates (empty: the latest run's).",
-    )
-    boilerplate_min_docs: int | None = Field(
-        None, ge=2, le=100_000,
-        description="Documents of one site that make a passage boilerplate (empty: the latest run's).",
-    )
-    dedup_batch: int = Field(
-        2000, ge=1, le=100_000, description="Documents signed and compared per dedup task run."
-    )
-    # The same setting as ingest's (bounds, default, help), declared there once.
-    db_memory_limit: str = cast(Any, IngestParameters.model_fields["db_memory_limit"])
 
 
 @task(name="reextract-batch", cache_policy=NO_CACHE)
@@ -101,8 +68,8 @@ async def reextract(params: ReextractParameters = ReextractParameters()) -> RunS
         with ExtractionPool(params.extract_workers) as pool:
             try:
                 _reextract(params, store, archive, pool, tally)
-                run_dedup(DedupStore(started.wdb.con), _dedup_config(params, archive), tally,
-                          failures)
+                config = params.dedup_config(archive.dedup_settings())
+                run_dedup(DedupStore(started.wdb.con), config, tally, failures)
             except BaseException as exc:
                 started.fail(tally, RunStatus.FAILED, repr(exc))
                 raise
@@ -131,14 +98,3 @@ def _reextract(
             progress.advance("reextract", len(batch))
 
 
-def _dedup_config(params: ReextractParameters, archive: ArchiveStore) -> DedupConfig:
-    """The dedup settings: the parameters', else those the latest run left in the database."""
-    default = DedupConfig()
-    threshold, min_docs = archive.dedup_settings() or (
-        default.threshold, default.boilerplate_min_docs
-    )
-    if params.dedup_threshold is not None:
-        threshold = params.dedup_threshold
-    if params.boilerplate_min_docs is not None:
-        min_docs = params.boilerplate_min_docs
-    return DedupConfig(threshold, min_docs, params.dedup_batch)

@@ -4,19 +4,29 @@
 field as a form input with its description and refuses values outside the bounds.
 `Settings` is the same model read from the environment; each field is also a
 `recite run` flag (see cli/main.py). No module-level instance: callers build one.
+`ReextractParameters`, the `reextract` flow's, reuses ingest's fields.
+
+Each setting is declared here once; the libraries' configs keep their own defaults
+(`FetchConfig`, `DedupConfig`), which these fields take, and are built from the fields
+by name (`fetch_config`, `dedup_config`).
 """
 
 # No `from __future__ import annotations` here: Prefect resolves these models at serve time
 # (PrefectHQ/prefect#19447).
 import json
 import os
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from fetching.config import DEFAULT_USER_AGENT, FetchConfig
+from fetching.config import FetchConfig
+from pipeline.dedup_step import STORED_PAIR_MIN_JACCARD, DedupConfig
 from storage.database import MEMORY_SIZE
+
+FETCH_DEFAULTS = FetchConfig()
+DEDUP_DEFAULTS = DedupConfig()
 
 
 class IngestParameters(BaseModel):
@@ -34,35 +44,55 @@ class IngestParameters(BaseModel):
         description="DuckDB file that SQL clients open; the run publishes to it at the end.",
     )
     allow_private_addresses: bool = Field(
-        False,
+        FETCH_DEFAULTS.allow_private_addresses,
         description="Fetch URLs resolving to loopback/private/link-local addresses "
         "(tests, intranets). Schemes, credentials and ports are still checked.",
     )
     allowed_ports: Annotated[list[int], NoDecode] = Field(
-        default_factory=lambda: [80, 443, 8080, 8443],
+        default_factory=lambda: list(FETCH_DEFAULTS.allowed_ports or ()),
         description="Ports URLs may use; an empty list allows any port.",
     )
-    concurrency: int = Field(16, ge=1, le=512, description="Requests in flight at once, all hosts.")
-    per_host_concurrency: int = Field(2, ge=1, le=32, description="Requests in flight per host.")
-    per_host_delay: float = Field(
-        1.0, ge=0.0, le=300.0, description="Minimum seconds between requests to one host."
+    concurrency: int = Field(
+        FETCH_DEFAULTS.concurrency, ge=1, le=512,
+        description="Requests in flight at once, all hosts.",
     )
-    connect_timeout: float = Field(10.0, gt=0, le=300, description="Seconds to connect.")
-    read_timeout: float = Field(20.0, gt=0, le=600, description="Seconds between bytes read.")
+    per_host_concurrency: int = Field(
+        FETCH_DEFAULTS.per_host_concurrency, ge=1, le=32, description="Requests in flight per host."
+    )
+    per_host_delay: float = Field(
+        FETCH_DEFAULTS.per_host_delay, ge=0.0, le=300.0,
+        description="Minimum seconds between requests to one host.",
+    )
+    connect_timeout: float = Field(
+        FETCH_DEFAULTS.connect_timeout, gt=0, le=300, description="Seconds to connect."
+    )
+    read_timeout: float = Field(
+        FETCH_DEFAULTS.read_timeout, gt=0, le=600, description="Seconds between bytes read."
+    )
     total_timeout: float = Field(
-        60.0, gt=0, le=3600, description="Seconds a whole request may take (slow-drip guard)."
+        FETCH_DEFAULTS.total_timeout, gt=0, le=3600,
+        description="Seconds a whole request may take (slow-drip guard).",
     )
     max_bytes: int = Field(
-        10 * 1024 * 1024, ge=1024, le=1 << 30, description="Largest body kept, after decoding."
+        FETCH_DEFAULTS.max_bytes, ge=1024, le=1 << 30,
+        description="Largest body kept, after decoding.",
     )
-    max_redirects: int = Field(5, ge=0, le=30, description="Redirects followed per URL.")
-    max_attempts: int = Field(3, ge=1, le=10, description="Tries per URL (retries + 1).")
+    max_redirects: int = Field(
+        FETCH_DEFAULTS.max_redirects, ge=0, le=30, description="Redirects followed per URL."
+    )
+    max_attempts: int = Field(
+        FETCH_DEFAULTS.max_attempts, ge=1, le=10, description="Tries per URL (retries + 1)."
+    )
     retry_after_cap: float = Field(
-        120.0, ge=0, le=3600,
+        FETCH_DEFAULTS.retry_after_cap, ge=0, le=3600,
         description="Longest Retry-After honoured in a run; longer defers to the next run.",
     )
-    respect_robots: bool = Field(True, description="Obey robots.txt for recite's User-Agent.")
-    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1, description="User-Agent header.")
+    respect_robots: bool = Field(
+        FETCH_DEFAULTS.respect_robots, description="Obey robots.txt for recite's User-Agent."
+    )
+    user_agent: str = Field(
+        FETCH_DEFAULTS.user_agent, min_length=1, description="User-Agent header."
+    )
     refetch_after_hours: float = Field(
         0.0, ge=0.0, le=24 * 365,
         description="Re-fetch a known URL only if its last fetch is older (0: every run).",
@@ -78,17 +108,20 @@ class IngestParameters(BaseModel):
     )
     max_urls_per_seed: int = Field(10_000, ge=0, description="URLs taken from one seed.")
     max_urls_per_run: int = Field(100_000, ge=0, description="URLs fetched in one run.")
+    # Its lower bound is the Jaccard from which pairs are stored: any value in bounds is
+    # served by the stored pairs, without verifying again.
     dedup_threshold: float = Field(
-        0.8, ge=0.5, le=1.0,
-        description="Jaccard similarity at which two documents are near-duplicates.",
+        DEDUP_DEFAULTS.dedup_threshold, ge=STORED_PAIR_MIN_JACCARD, le=1.0,
+        description="Exact Jaccard similarity (of word 5-gram sets) at or above which two "
+        "documents are near-duplicates: shown in near_duplicates and clustered.",
     )
-
     boilerplate_min_docs: int = Field(
-        3, ge=2, le=100_000,
+        DEDUP_DEFAULTS.boilerplate_min_docs, ge=2, le=100_000,
         description="A passage in at least this many documents of one site is boilerplate.",
     )
     dedup_batch: int = Field(
-        2000, ge=1, le=100_000, description="Documents signed and compared per dedup task run."
+        DEDUP_DEFAULTS.dedup_batch, ge=1, le=100_000,
+        description="Documents signed and compared per dedup task run.",
     )
     timeout_hours: float = Field(
         6.0, gt=0, le=168,
@@ -141,6 +174,63 @@ class IngestParameters(BaseModel):
             respect_robots=self.respect_robots,
             allow_private_addresses=self.allow_private_addresses,
             allowed_ports=tuple(self.allowed_ports) or None,
+        )
+
+    def dedup_config(self) -> DedupConfig:
+        """The dedup step's configuration for these parameters."""
+        return DedupConfig(
+            dedup_threshold=self.dedup_threshold,
+            boilerplate_min_docs=self.boilerplate_min_docs,
+            dedup_batch=self.dedup_batch,
+        )
+
+
+def _ingest_field(name: str, description: str, optional: bool = False) -> Any:
+    """Ingest's field `name` (bounds, default) with another description; optional: default None."""
+    field = IngestParameters.model_fields[name]
+    if optional:
+        return FieldInfo.merge_field_infos(field, default=None, description=description)
+    return FieldInfo.merge_field_infos(field, description=description)
+
+
+class ReextractParameters(BaseModel):
+    """Parameters of one re-extraction run."""
+
+    # Ingest's fields, reused: only descriptions differ, and the two dedup settings
+    # default to None (the latest run's values).
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    db: str = _ingest_field(
+        "db", "DuckDB file written by `recite run`; re-extracted and published again."
+    )
+    extract_workers: int = cast(Any, IngestParameters.model_fields["extract_workers"])
+    batch_size: int = _ingest_field(
+        "batch_size", "Pages per re-extraction batch (one task run each)."
+    )
+    dedup_threshold: float | None = _ingest_field(
+        "dedup_threshold",
+        "Jaccard similarity of near-duplicates (empty: the latest run's).",
+        optional=True,
+    )
+    boilerplate_min_docs: int | None = _ingest_field(
+        "boilerplate_min_docs",
+        "Documents of one site that make a passage boilerplate (empty: the latest run's).",
+        optional=True,
+    )
+    dedup_batch: int = cast(Any, IngestParameters.model_fields["dedup_batch"])
+    db_memory_limit: str = cast(Any, IngestParameters.model_fields["db_memory_limit"])
+
+    def dedup_config(self, latest: tuple[float, int] | None) -> DedupConfig:
+        """The dedup settings: these parameters', else `latest` (the latest run's), else defaults."""
+        threshold, min_docs = latest or (
+            DEDUP_DEFAULTS.dedup_threshold, DEDUP_DEFAULTS.boilerplate_min_docs
+        )
+        if self.dedup_threshold is not None:
+            threshold = self.dedup_threshold
+        if self.boilerplate_min_docs is not None:
+            min_docs = self.boilerplate_min_docs
+        return DedupConfig(
+            dedup_threshold=threshold, boilerplate_min_docs=min_docs, dedup_batch=self.dedup_batch
         )
 
 

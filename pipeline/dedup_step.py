@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from dedup import (
+    NEAR_DUPLICATE_JACCARD,
+    NEAR_REPEAT_JACCARD,
     PASSAGE_PARAMS,
     DocInfo,
     DuplicatePair,
@@ -28,34 +30,27 @@ from pipeline.shingle_cache import ShingleCache
 from storage.dedup_store import DedupStore, PairRow, SignatureBatch
 from storage.outcomes import Step
 
-# Pairs are stored from this similarity up, so the threshold of the views can be raised
-# or lowered (within the flow's bounds, >= 0.5) without re-verifying anything.
-PAIR_FLOOR = 0.5
+# Document pairs are verified and stored from this exact Jaccard up, so `dedup_threshold`
+# (the views' and clusters' threshold, bounded below by this) can be raised or lowered
+# without re-verifying anything.
+STORED_PAIR_MIN_JACCARD = 0.5
 # Texts read and shingled at once when verifying (about 2.5 MB of text, 10 MB of code points).
 _TEXTS_AT_ONCE = 500
 
 
 @dataclass(frozen=True, slots=True)
 class DedupConfig:
-    """Dedup parameters of a run."""
+    """Dedup parameters of a run (the defaults of the run's settings, flows/settings.py).
 
-    threshold: float = 0.8
+    `dedup_threshold`: the exact Jaccard from which stored document pairs are shown as
+    near-duplicates and clustered; `boilerplate_min_docs`: documents of one site that make
+    a passage boilerplate; `dedup_batch`: documents signed and verified at once.
+    """
+
+    dedup_threshold: float = NEAR_DUPLICATE_JACCARD
     boilerplate_min_docs: int = 3
-    batch: int = 2000
+    dedup_batch: int = 2000
     params: MinHashParams = field(default_factory=MinHashParams)
-
-
-@dataclass(frozen=True, slots=True)
-class DedupReport:
-    """What a dedup pass did."""
-
-    signed: int
-    candidates: int
-    pairs: int
-    clusters: int
-    clustered_docs: int
-    passages_indexed: int
-    passage_pairs: int
 
 
 def sign_and_verify(
@@ -79,15 +74,6 @@ def save_and_verify(
         dstore.save_signatures(batch, now)
         candidates, pairs = verify_new(dstore, batch.doc_ids, params, now, cache)
     return len(batch.doc_ids), candidates, pairs
-
-
-def sign_batch(
-    dstore: DedupStore, rows: Sequence[tuple[int, str, str]], params: MinHashParams, now: datetime
-) -> list[int]:
-    """Compute and store signatures and band keys of (doc_id, sha256, text) rows."""
-    batch = signature_batch(rows, params)
-    dstore.save_signatures(batch, now)
-    return list(batch.doc_ids)
 
 
 def signature_batch(rows: Sequence[tuple[int, str, str]], params: MinHashParams) -> SignatureBatch:
@@ -135,7 +121,8 @@ def verify_new(
         for doc_id, shingles in sets.items():
             cache.put(doc_id, shingles)
     sets.update(known)
-    verified = {(p.doc_a, p.doc_b): p.jaccard for p in verify(candidates, sets, PAIR_FLOOR)}
+    found = verify(candidates, sets, STORED_PAIR_MIN_JACCARD)
+    verified = {(p.doc_a, p.doc_b): p.jaccard for p in found}
     for pair in exact:
         verified[pair] = 1.0
     rows = [PairRow(a, b, j, (a, b) in exact) for (a, b), j in sorted(verified.items())]
@@ -194,6 +181,7 @@ def _index_passage_batch(
     shingles = dict(
         zip(texts, shingle_hash_sets(list(texts.values()), params.shingle_size), strict=True)
     )
-    pairs = [(p.doc_a, p.doc_b, p.jaccard) for p in verify(candidates, shingles, params.threshold)]
+    verified = verify(candidates, shingles, NEAR_REPEAT_JACCARD)
+    pairs = [(p.doc_a, p.doc_b, p.jaccard) for p in verified]
     dstore.save_passage_pairs(pairs, now)
     return len(pairs)

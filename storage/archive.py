@@ -60,7 +60,7 @@ _COLUMNS = ", ".join(f"r.{name}" for name in _COLUMN_NAMES)
 _URL, _FILE = _COLUMN_NAMES.index("url"), _COLUMN_NAMES.index("archive_file")
 
 # The run that stored a response is the one whose first attempt started at fetched_at
-# (store.save_fetch stamps responses with the first attempt's start); its final attempt
+# (Store.save_fetches stamps responses with the first attempt's start); its final attempt
 # is the one that got the response, and its parameters name the User-Agent it sent.
 _CAPTURES = f"""
     WITH origin AS (

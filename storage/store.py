@@ -254,10 +254,6 @@ class Store:
             out[table] = int(count)
         return out
 
-    def save_fetch(self, run_id: str, result: FetchResult) -> None:
-        """Record every attempt, the URL's latest state and, when ok, the raw response."""
-        self.save_fetches(run_id, [result])
-
     def save_fetches(self, run_id: str, results: Sequence[FetchResult]) -> None:
         """Record every attempt of each result, its URL's latest state and ok responses."""
         if not results:

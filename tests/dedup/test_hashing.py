@@ -5,12 +5,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.hashing import (
+    U64Array,
     fmix64,
     fmix64_int,
     sequence_hash,
+    span_hashes,
     text_hash,
     token_hash,
-    token_hashes,
     window_hashes,
 )
 
@@ -19,6 +20,17 @@ _token = st.text(
     min_size=1,
     max_size=12,
 )
+
+
+def token_hashes(tokenized: str) -> U64Array:
+    """`span_hashes` of the tokens of a single-space-separated string."""
+    if not tokenized:
+        return np.empty(0, dtype=np.uint64)
+    cps = np.frombuffer(tokenized.encode("utf-32-le"), dtype=np.uint32)
+    spaces = np.flatnonzero(cps == 32)
+    starts = np.concatenate(([0], spaces + 1))
+    ends = np.concatenate((spaces, [cps.size]))
+    return span_hashes(cps, starts, ends)
 
 
 @given(st.lists(_token, min_size=1, max_size=30))

@@ -12,13 +12,14 @@ from dedup.lsh import (
 )
 from dedup.minhash import MinHashParams, signatures
 from dedup.shingles import shingle_hashes
+from dedup.verify import NEAR_DUPLICATE_JACCARD
 
 from .seed_001 import SEED_001
 
 
 def test_default_banding_is_the_documented_choice() -> None:
     params = MinHashParams()
-    assert (params.bands, params.rows) == choose_banding(params.num_perm, params.threshold)
+    assert (params.bands, params.rows) == choose_banding(params.num_perm, NEAR_DUPLICATE_JACCARD)
     assert (params.bands, params.rows) == (21, 6)
     assert candidate_probability(0.8, params.bands, params.rows) >= 0.99
     assert candidate_probability(0.9, params.bands, params.rows) >= 0.9999

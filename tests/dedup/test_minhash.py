@@ -99,7 +99,6 @@ def test_golden_signature_prefix() -> None:
     [
         {"scheme": "legacy"},
         {"bands": 30, "rows": 5},
-        {"threshold": 0.0},
         {"num_perm": 0},
         {"shingle_size": 0},
     ],

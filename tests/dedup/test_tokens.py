@@ -3,9 +3,9 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.hashing import token_hash
+from dedup.hashing import U64Array, token_hash
 from dedup.normalize import tokenize
-from dedup.tokens import batch_token_hashes, text_token_hashes
+from dedup.tokens import batch_token_hashes
 
 from .seed_001 import SEED_001
 
@@ -15,6 +15,11 @@ _TRICKY = (
     "ab Z09٣߂๑'’ʼ´＇-–—−.,:/ _\t\n\u00ad\u200b\u200d\ufe0f\u0301\u0941\u3099"
     "漢字かなカナ한국ไทย\u0e31é ﬁ ＡＢ１２ ŉ ″ 𝟘𝐛 𠀀 😀 \U000e0101 \U000110bd ǅ ß İ\uffff"
 )
+
+
+def text_token_hashes(text: str) -> U64Array:
+    """The vectorized hashes of one text's tokens."""
+    return batch_token_hashes([text])[0]
 
 
 def _reference(text: str) -> list[int]:

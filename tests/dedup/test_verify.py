@@ -1,6 +1,7 @@
 """Verification: exact Jaccard, false candidates rejected, exact duplicates."""
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -65,8 +66,13 @@ def test_exact_duplicates_are_pairs_with_jaccard_one() -> None:
     assert verify([(5, 2)], sets) == [DuplicatePair(2, 5, 1.0)]
 
 
-def test_pair_must_be_ordered() -> None:
-    import pytest
+@pytest.mark.parametrize("threshold", [0.0, 1.5])
+def test_bad_threshold_is_rejected(threshold: float) -> None:
+    # Was MinHashParams(threshold=0.0): the Jaccard a pair needs is verify's parameter now.
+    with pytest.raises(ValueError, match="threshold"):
+        verify([], {}, threshold)
 
+
+def test_pair_must_be_ordered() -> None:
     with pytest.raises(ValueError):
         DuplicatePair(3, 2, 0.9)

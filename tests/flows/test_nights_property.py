@@ -47,7 +47,7 @@ def night(con: duckdb.DuckDBPyConnection, site: ChangingSite, at: datetime, batc
     pending = dstore.documents_to_index(params_fingerprint(CONFIG.params))
     for start in range(0, len(pending), batch):
         sign_and_verify(dstore, pending[start : start + batch], CONFIG.params, at)
-    rebuild_clusters(dstore, CONFIG.threshold)
+    rebuild_clusters(dstore, CONFIG.dedup_threshold)
     index_passages(dstore, at, batch=batch)
 
 

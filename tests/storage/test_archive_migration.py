@@ -72,10 +72,10 @@ def test_new_rows_are_zstd_beside_old_zlib_rows(tmp_path: Path) -> None:
     with duckdb.connect(str(path)) as con:
         migrate(con)
         attempt = Attempt(NEW_URL, 1, FETCHED, Outcome.OK, status_code=200)
-        Store(con).save_fetch("run", FetchResult(
+        Store(con).save_fetches("run", [FetchResult(
             NEW_URL, Outcome.OK, (attempt,), status_code=200, body=NEW_BODY,
             content_type="text/html", charset="utf-8",
-        ))
+        )])
         codecs = con.execute("SELECT url, body_codec FROM responses ORDER BY url").fetchall()
         assert codecs == [(NEW_URL, "zstd"), (OLD_URL, "zlib")]
         found = ArchiveStore(con).responses([OLD_URL, NEW_URL])

@@ -92,7 +92,7 @@ def near_duplicates(
         save(con, doc_id, text)
     config = DedupConfig()
     dstore = DedupStore(con)
-    dstore.set_settings(config.threshold, config.boilerplate_min_docs)
+    dstore.set_settings(config.dedup_threshold, config.boilerplate_min_docs)
     pending = dstore.documents_to_index(params_fingerprint(config.params))
     sign_and_verify(dstore, pending, config.params, AT)
     rows = con.execute(
