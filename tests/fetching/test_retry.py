@@ -1,95 +1,20 @@
-"""Retry and redirect logic on httpx.MockTransport, with recorded sleeps (no real time)."""
+"""fetching/retry.py: which answers are retried and how long the fetcher waits, on
+httpx.MockTransport with recorded sleeps (no real time)."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
 import pytest
 
-from fetching import FetchConfig, Fetcher, FetchRequest, FetchResult, Outcome, Validators
+from fetching import Outcome
 from fetching.retry import Backoff, next_delay, parse_retry_after
-from tests.fetching.conftest import FakeResolver
+from tests.fetching.mock_transport import Recorder, page, respond, sequence
 
 pytestmark = pytest.mark.anyio
-
-PAGE = b"<!DOCTYPE html><html><body><p>page</p></body></html>"
-CONFIG = FetchConfig(
-    per_host_delay=0.0, backoff_base=0.5, backoff_max=4.0, retry_after_cap=120.0,
-    allowed_ports=None,
-)
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class Body(httpx.AsyncByteStream):
-    """A streamed body, as a real transport returns (bytes content would be pre-read)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        yield self.data
-
-
-def respond(status: int, data: bytes = b"", **headers: str) -> httpx.Response:
-    """A response with a streamed body; header names use underscores for dashes."""
-    fixed = {name.replace("_", "-"): value for name, value in headers.items()}
-    return httpx.Response(status, headers=fixed, stream=Body(data))
-
-
-def page(**headers: str) -> httpx.Response:
-    """A 200 HTML response."""
-    return respond(200, PAGE, Content_Type="text/html", **headers)
-
-
-class Recorder:
-    """Runs one Fetcher on a MockTransport; records requests and sleeps."""
-
-    def __init__(self, handler: Handler, **overrides: object) -> None:
-        self.requests: list[httpx.Request] = []
-        self.sleeps: list[float] = []
-        self.handler = handler
-        self.config = FetchConfig(**{**_fields(CONFIG), **overrides})  # type: ignore[arg-type]
-
-    def _transport(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/robots.txt":
-            return respond(404)
-        self.requests.append(request)
-        return self.handler(request)
-
-    async def _sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-    async def fetch(self, url: str, validators: Validators | None = None) -> FetchResult:
-        transport = httpx.MockTransport(self._transport)
-        async with httpx.AsyncClient(transport=transport) as client:
-            fetcher = Fetcher(
-                self.config, client, resolver=FakeResolver(), sleep=self._sleep,
-                rng=random.Random(7),
-            )
-            return await fetcher.fetch(FetchRequest(url, validators or Validators()))
-
-
-def _fields(config: FetchConfig) -> dict[str, object]:
-    return {name: getattr(config, name) for name in config.__dataclass_fields__}
-
-
-def sequence(*responses: httpx.Response | Exception) -> Handler:
-    """A handler answering with `responses` in order (the last one repeats)."""
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        item = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(item, Exception):
-            raise item
-        # A fresh copy each time: a streamed body can be read only once.
-        assert isinstance(item.stream, Body)
-        return respond(item.status_code, item.stream.data, **dict(item.headers))
-
-    return handler
 
 
 @pytest.mark.parametrize("status", [408, 425, 429, 500, 502, 503, 504, 520, 524, 527, 530])
@@ -153,58 +78,6 @@ async def test_network_errors_are_retried_protocol_errors_not() -> None:
     assert len(result.attempts) == 1
 
 
-async def test_httpx_errors_are_translated_with_their_text() -> None:
-    rec = Recorder(sequence(httpx.ReadError("connection reset by peer")), max_attempts=1)
-    result = await rec.fetch("http://a.test/")
-    assert result.outcome is Outcome.CONNECT_ERROR
-    assert result.error is not None and "connection reset by peer" in result.error
-
-
-def redirects(table: dict[str, tuple[int, str]]) -> Handler:
-    """Redirect per path from `table`; any other path is a page."""
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        hop = table.get(request.url.path)
-        if hop is None:
-            return page()
-        return respond(hop[0], Location=hop[1])
-
-    return handler
-
-
-@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
-async def test_each_redirect_status_is_followed(code: int) -> None:
-    rec = Recorder(redirects({"/old": (code, "/new")}))
-    result = await rec.fetch("http://a.test/old")
-    assert result.outcome is Outcome.OK
-    assert result.final_url == "http://a.test/new"
-    assert result.redirect_chain == ("http://a.test/old",)
-
-
-async def test_relative_and_cross_host_locations() -> None:
-    rec = Recorder(redirects({"/a/b": (302, "../c?x=1#frag"), "/c": (301, "https://b.test/d")}))
-    result = await rec.fetch("http://a.test/a/b")
-    assert result.outcome is Outcome.OK
-    assert result.redirect_chain == ("http://a.test/a/b", "http://a.test/c?x=1")
-    assert result.final_url == "https://b.test/d"
-    assert str(rec.requests[-1].url) == "https://b.test/d"
-
-
-async def test_max_redirects_boundary() -> None:
-    table = {f"/{n}": (302, f"/{n - 1}") for n in range(1, 10)}
-    ok = await Recorder(redirects(table), max_redirects=3).fetch("http://a.test/3")
-    assert ok.outcome is Outcome.OK and len(ok.redirect_chain) == 3
-    over = await Recorder(redirects(table), max_redirects=3).fetch("http://a.test/4")
-    assert over.outcome is Outcome.TOO_MANY_REDIRECTS
-
-
-async def test_self_redirect_is_a_loop() -> None:
-    rec = Recorder(redirects({"/me": (302, "http://a.test/me#again")}))
-    result = await rec.fetch("http://a.test/me")
-    assert result.outcome is Outcome.REDIRECT_LOOP
-    assert len(rec.requests) == 1
-
-
 async def test_retry_restarts_the_chain_and_every_attempt_is_recorded() -> None:
     calls = {"n": 0}
 
@@ -220,46 +93,6 @@ async def test_retry_restarts_the_chain_and_every_attempt_is_recorded() -> None:
         (1, 502, ("http://a.test/start",)),
         (2, 200, ("http://a.test/start",)),
     ]
-
-
-async def test_conditional_headers_are_sent_on_every_hop() -> None:
-    rec = Recorder(redirects({"/old": (301, "/new")}))
-    await rec.fetch("http://a.test/old", Validators(etag='"e1"', last_modified="Tue, 1 Jan 2030"))
-    for request in rec.requests:
-        assert request.headers["if-none-match"] == '"e1"'
-        assert request.headers["if-modified-since"] == "Tue, 1 Jan 2030"
-
-
-async def test_unconditional_request_sends_no_validators() -> None:
-    rec = Recorder(sequence(page(ETag='"x"', **{"Last-Modified": "Wed, 2 Jan 2030"})))
-    result = await rec.fetch("http://a.test/")
-    assert "if-none-match" not in rec.requests[0].headers
-    assert result.validators == Validators('"x"', "Wed, 2 Jan 2030")
-
-
-async def test_304_to_an_unconditional_request_is_http_3xx() -> None:
-    result = await Recorder(sequence(respond(304))).fetch("http://a.test/")
-    assert result.outcome is Outcome.HTTP_3XX
-
-
-async def test_declared_length_over_the_cap_is_refused_before_reading() -> None:
-    response = respond(200, b"<p>x</p>", Content_Type="text/html", Content_Length="999999999")
-    result = await Recorder(sequence(response)).fetch("http://a.test/")
-    assert result.outcome is Outcome.TOO_LARGE
-    assert result.error is not None and "Content-Length" in result.error
-
-
-async def test_unknown_content_encoding_is_unsupported() -> None:
-    response = respond(200, b"\x00\x01", Content_Type="text/html", Content_Encoding="br")
-    result = await Recorder(sequence(response)).fetch("http://a.test/")
-    assert result.outcome is Outcome.UNSUPPORTED_TYPE
-
-
-async def test_xhtml_is_accepted() -> None:
-    response = respond(200, PAGE, Content_Type="application/xhtml+xml; charset=UTF-8")
-    result = await Recorder(sequence(response)).fetch("http://a.test/")
-    assert result.outcome is Outcome.OK
-    assert result.content_type == "application/xhtml+xml"
 
 
 def test_parse_retry_after_forms() -> None:

@@ -1,4 +1,5 @@
-"""The fetch-progress artifact ends at the run's true count when batches race."""
+"""flows/artifacts.py: the counts table's rows, and the fetch-progress artifact, which ends at
+the run's true count when batches race."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import uuid
 import pytest
 
 from flows import artifacts
-from flows.artifacts import FetchProgress
+from flows.artifacts import FetchProgress, counts_table
 
 pytestmark = pytest.mark.anyio
 
@@ -34,3 +35,7 @@ async def test_a_slow_earlier_update_does_not_land_after_a_later_one(
     assert progress.done == 3
     assert landed[-1] == 100.0
     assert landed == sorted(landed)
+
+
+def test_counts_table_rows() -> None:
+    assert counts_table([("fetch", "ok", 2)]) == [{"stage": "fetch", "reason": "ok", "count": 2}]

@@ -1,4 +1,4 @@
-"""The run report and counts table, over a real DuckDB working database (no Prefect server)."""
+"""storage/run_report.py: the run report, over a real DuckDB working database (no Prefect server)."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -7,7 +7,6 @@ import duckdb
 import pytest
 
 from extractors.records import Passage
-from flows.artifacts import counts_table
 from storage.records import DocumentRow, document_id
 from storage.run_report import RunReport
 from storage.schema import migrate
@@ -77,10 +76,6 @@ def test_report_without_the_dedup_views(store: Store) -> None:
     md = report.markdown([], {})
     assert "no `duplicate_clusters` view yet" in md
     assert "- **2×** in 1 document: Same line." in md
-
-
-def test_counts_table_rows() -> None:
-    assert counts_table([("fetch", "ok", 2)]) == [{"stage": "fetch", "reason": "ok", "count": 2}]
 
 
 def test_boilerplate_is_marked(store: Store) -> None:
