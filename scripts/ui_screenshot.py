@@ -1,15 +1,18 @@
 """Screenshots of recite in the Prefect UI, from a real server, offline. See ui_screenshot.sh.
 
 Starts `prefect server start` (UI on) on a free 127.0.0.1 port with a temporary
-PREFECT_HOME, the test site of tests/site.py, and `recite serve`; starts an `adhoc` run
-through the REST API with seeds citing the test site (plus the example seeds, whose URLs
-end in network errors offline), waits until it is Completed, and writes PNGs with
-headless Chromium. Everything started here is stopped by its PID at the end.
+PREFECT_HOME, a local site of article pages made from the text of examples/seeds, and
+`recite serve`; starts an `adhoc` run through the REST API with seeds citing the local site
+(plus the example seeds, whose URLs end in network errors offline), waits until it is
+Completed, and writes PNGs with headless Chromium. Everything started here is stopped by
+its PID at the end. The script needs nothing of tests/: it ships with the project.
 """
 
 import argparse
 import base64
 import contextlib
+import functools
+import html
 import json
 import os
 import shutil
@@ -17,10 +20,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +45,7 @@ INVALID = """js:(() => {
 })()"""
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.site import serve_site  # noqa: E402
+EXAMPLES = ROOT / "examples" / "seeds"
 
 CHROMIUM_FLAGS = [
     "--headless", "--disable-dev-shm-usage", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -75,24 +78,22 @@ def main() -> int:
              "--port", str(port), "--ui"], env, work / "server.log",
         ))
         _wait(lambda: _get(f"{base}/api/health") is not None, 150, "the Prefect server")
-        with serve_site() as site:
+        with serve_pages(write_site(work / "site")) as site:
             seeds = work / "seeds"
             seeds.mkdir()
             (seeds / "briefing.md").write_text(
                 "# Briefing on the Geneva talks\n\n"
-                f"See [the talks report]({site.url('/news/geneva-talks')}), "
-                f"[Borrell's remarks]({site.url('/news/borrell')}) and "
-                f"[what comes next]({site.url('/news/links-on')}).\n\n"
-                f"Also cited: {site.url('/missing')} and {site.url('/report.pdf')}.\n"
+                f"See [Lavrov's interview]({site}/news/lavrov.html), "
+                f"[Borrell's remarks]({site}/news/borrell.html) and "
+                f"[the red lines]({site}/news/red-lines.html).\n\n"
+                f"Also cited: {site}/missing.html and {site}/report.pdf.\n"
             )
-            (seeds / "reprints.txt").write_text(  # near-duplicates of the talks report
-                f"Reprinted: {site.url('/reprint/geneva-talks')} and {site.url('/copy/geneva-talks')}\n"
-                f"Opinion: {site.url('/opinion/one')} {site.url('/opinion/two')} "
-                f"{site.url('/opinion/three')}\n"
+            (seeds / "reprints.txt").write_text(  # near-duplicates of Borrell's remarks
+                f"Reprinted: {site}/reprint/borrell.html and {site}/copy/borrell.html\n"
             )
             serve_env = dict(
                 env, RECITE_DB=str(work / "data" / "recite.duckdb"),
-                RECITE_SEEDS=str(ROOT / "examples" / "seeds"), RECITE_EXTRACT_WORKERS="1",
+                RECITE_SEEDS=str(EXAMPLES), RECITE_EXTRACT_WORKERS="1",
                 RECITE_CONNECT_TIMEOUT="3", RECITE_MAX_ATTEMPTS="1",
             )
             processes.append(_start(
@@ -100,7 +101,7 @@ def main() -> int:
             ))
             adhoc = _wait(lambda: _get(f"{base}/api/deployments/name/ingest/adhoc"), 90, "recite serve")
             params = {"params": {
-                "seeds": [str(seeds), str(ROOT / "examples" / "seeds")],
+                "seeds": [str(seeds), str(EXAMPLES)],
                 "allow_private_addresses": True, "allowed_ports": [], "per_host_delay": 0,
             }}
             run = _post(f"{base}/api/deployments/{adhoc['id']}/create_flow_run", {"parameters": params})
@@ -137,6 +138,57 @@ def main() -> int:
         for process in reversed(processes):
             _stop(process)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def write_site(folder: Path) -> Path:
+    """Article pages made of the example seeds' text, two copies of one, and a PDF."""
+    texts = {"lavrov": "000", "borrell": "001", "red-lines": "002"}
+    for name, prefix in texts.items():
+        title, *paragraphs = _paragraphs(next(EXAMPLES.glob(f"{prefix}_*.txt")))
+        _write(folder / "news" / f"{name}.html", _article(title, paragraphs))
+        if name == "borrell":  # an exact copy, and a reprint with a few words changed
+            _write(folder / "copy" / f"{name}.html", _article(title, paragraphs))
+            reprint = [paragraphs[0].replace("Borrell", "Josep Borrell", 1), *paragraphs[1:]]
+            _write(folder / "reprint" / f"{name}.html", _article(title, reprint))
+    _write(folder / "report.pdf", "%PDF-1.4 not an article")
+    return folder
+
+
+def _paragraphs(path: Path) -> list[str]:
+    """The text's blank-line separated paragraphs, without the ones that are only links."""
+    blocks = [" ".join(b.split()) for b in path.read_text(encoding="utf-8").split("\n\n")]
+    return [b for b in blocks if b and not b.startswith("http")]
+
+
+def _article(title: str, paragraphs: list[str]) -> str:
+    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head><body><main><article>"
+        f"<h1>{html.escape(title)}</h1>\n{body}</article></main></body></html>"
+    )
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve_pages(folder: Path) -> Iterator[str]:
+    """Serve the files of `folder` on a free 127.0.0.1 port; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _finished(base: str, run_id: str) -> Any:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Screenshots of recite in the Prefect UI (docs/screenshots/*.png), offline:
 # a real `prefect server start` on a free port with a temporary PREFECT_HOME, `recite serve`,
-# one adhoc run against the tests' local site, then headless Chromium.
+# one adhoc run against a local site made from examples/seeds, then headless Chromium.
 #   scripts/ui_screenshot.sh [--out DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -16,10 +16,10 @@ import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
+from email.message import Message
 from pathlib import Path
 
-from tests.site import article, send, serving
+from tests.site import NOT_FOUND, Response, Site, article, serve_site
 
 VOCABULARY = tuple(
     ["council", "minister", "border", "treaty", "summit", "energy", "grain", "pipeline", "sanctions", "envoy", "parliament", "ceasefire", "budget", "alliance", "harbour", "election", "reform", "coalition", "tariff", "drone", "satellite", "refugee", "corridor", "airspace", "garrison", "mandate", "inquiry", "verdict", "protest", "strike", "shortage", "talks", "delegation", "officials", "agreement", "capital", "region", "security", "statement", "negotiators", "report", "province", "committee", "observers", "ministry", "governor", "deadline", "proposal"]
@@ -125,6 +125,17 @@ class ChangingSite:
         else:  # "title", or an edit the page is too short for
             page.title = f"{page.title.split(' (')[0]} (update {self.night})"
 
+    def answer(self, running: Site, path: str, headers: Message) -> Response:
+        """The page at `path` as now, with its ETag; 304 when If-None-Match is that ETag."""
+        page = self.pages.get(path)
+        if page is None:
+            return NOT_FOUND
+        body = page.html().encode("utf-8")
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if headers.get("If-None-Match") == etag:
+            return Response(304, b"", None, (("ETag", etag),))
+        return Response(200, body, headers=(("ETag", etag),))
+
     def write_seeds(self, folder: Path) -> Path:
         """Seed files citing every page (two seeds, one citing a page twice over)."""
         folder.mkdir(parents=True, exist_ok=True)
@@ -139,37 +150,9 @@ class ChangingSite:
         return folder
 
 
-def _handler(site: ChangingSite) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path == "/robots.txt":
-                self._send(200, "text/plain", b"User-agent: *\nAllow: /\n", None)
-                return
-            page = site.pages.get(self.path)
-            if page is None:
-                self._send(404, "text/html", b"not found", None)
-                return
-            body = page.html().encode("utf-8")
-            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-            if self.headers.get("If-None-Match") == etag:
-                self.send_response(304)
-                self.send_header("ETag", etag)
-                self.end_headers()
-                return
-            self._send(200, "text/html; charset=utf-8", body, etag)
-
-        def _send(self, status: int, ctype: str, data: bytes, etag: str | None) -> None:
-            send(self, status, ctype, data, (("ETag", etag),) if etag else ())
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    return Handler
-
-
 @contextlib.contextmanager
 def serve(site: ChangingSite) -> Iterator[ChangingSite]:
     """Serve `site`'s current pages on a free 127.0.0.1 port for the block."""
-    with serving(_handler(site)) as base:
-        site.base = base
+    with serve_site(site.answer) as running:
+        site.base = running.base
         yield site

@@ -1,8 +1,10 @@
-"""Shared fixtures: one Prefect test harness per session, a local site on 127.0.0.1."""
+"""Shared fixtures: one Prefect test harness per session, a local site on 127.0.0.1, and a
+published database built once by the real flow, for tests that only read it."""
 
 import os
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +31,19 @@ def site() -> Iterator[Site]:
     """A real HTTP server on 127.0.0.1 serving the article pages of tests/site.py."""
     with serve_site() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def corpus_db(
+    tmp_path_factory: pytest.TempPathFactory, site: Site, prefect_harness: None
+) -> Iterator[Path]:
+    """The published database after two runs over the SQL-client seeds (read it only)."""
+    # Imported here: the corpus runs the flow, which most test sessions never import.
+    from tests.sqlclients.corpus import build, write_seeds
+
+    root = tmp_path_factory.mktemp("corpus")
+    db = root / "db" / "recite.duckdb"
+    seeds = write_seeds(root / "seeds", site)
+    build(db, seeds)
+    build(db, seeds)  # a second night: unchanged pages, a second row in runs
+    yield db

@@ -1,9 +1,19 @@
-"""A small news site written for the tests, served by a real HTTP server on 127.0.0.1."""
+"""The one test site: a small news site served by a real HTTP server on 127.0.0.1.
+
+Every test that needs a web site serves this module's handler. `serve_site()` answers the
+article pages of PAGES, generated articles under /gen/, and committee reports under
+/page/<name> at once and under /gate/<name> only once the test opens `site.gate`: a run
+fetching a gated page is held mid-fetch for as long as the test wants, with no timing
+guesses. `serve_site(answer)` serves other pages through the same handler (the changing
+site of tests/changing_site.py).
+"""
 
 import contextlib
+import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 NAV = """<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li>
@@ -120,8 +130,6 @@ SHARED_PARAGRAPH = (
 
 def generated(name: str) -> str:
     """A distinct article for /gen/<name>; /gen/<n>-copy is the same article as /gen/<n>."""
-    import random
-
     key = name.removesuffix("-copy")
     rng = random.Random(key)
     paragraphs = [
@@ -130,39 +138,92 @@ def generated(name: str) -> str:
     return article(f"Dispatch {key}", "Desk", "2022-02-01", [*paragraphs, SHARED_PARAGRAPH])
 
 
+COMMITTEE = [
+    "The {name} report describes how the committee reviewed the annual budget in detail "
+    "and asked the ministry for a revised plan before the summer recess.",
+    "Members of the committee from {name} said the revised plan should include the cost "
+    "of new rail links and the maintenance of existing regional lines.",
+    "A spokesperson for the ministry said the department would answer every question of "
+    "the committee in writing within the next four weeks.",
+]
+
+
+def committee(name: str) -> str:
+    """A committee report for /page/<name> and /gate/<name>, its text specific to `name`."""
+    return article(
+        f"Committee report {name}", "Test Desk", "2022-02-01",
+        [p.format(name=name) for p in COMMITTEE],
+    )
+
+
+ROBOTS = "User-agent: *\nDisallow: /private/\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What the site answers to one request."""
+
+    status: int
+    body: bytes
+    ctype: str | None = "text/html; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+NOT_FOUND = Response(404, b"not found", "text/html")
+
+
 @dataclass
 class Site:
-    """The running test site: its base URL and a log of requested paths."""
+    """The running test site: its base URL, a log of requested paths, and the gate."""
 
-    base: str
+    base: str = ""
     requests: list[str] = field(default_factory=list)
+    # Opened by the test; until then a held page (/gate/...) does not answer.
+    gate: threading.Event = field(default_factory=threading.Event)
+    # Set once a held page was asked for: the run is now waiting at the gate.
+    requested: threading.Event = field(default_factory=threading.Event)
+    max_hold: float = 120.0
 
     def url(self, path: str) -> str:
         """Absolute URL of a path on the site."""
         return self.base + path
 
+    def hold(self) -> None:
+        """Wait until the test opens the gate (at most `max_hold` seconds)."""
+        self.requested.set()
+        self.gate.wait(self.max_hold)
 
-def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
+
+# The pages of a site: the answer to a GET of `path` with these request headers.
+Answer = Callable[[Site, str, Message], Response]
+
+
+def pages(site: Site, path: str, headers: Message) -> Response:
+    """The test site's pages."""
+    if path == "/moved":
+        return Response(301, b"", None, (("Location", "/news/geneva-talks"),))
+    if path.startswith("/gen/"):
+        return Response(200, generated(path[5:]).encode("utf-8"))
+    if path.startswith(("/gate/", "/page/")):
+        if path.startswith("/gate/"):
+            site.hold()
+        return Response(200, committee(path.rsplit("/", 1)[-1]).encode("utf-8"))
+    if path in PAGES:
+        status, ctype, body = PAGES[path]
+        return Response(status, body.encode("utf-8"), ctype)
+    return NOT_FOUND
+
+
+def _handler(site: Site, answer: Answer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             site.requests.append(self.path)
             if self.path == "/robots.txt":
-                self._send(200, "text/plain", "User-agent: *\nDisallow: /private/\n")
-                return
-            if self.path == "/moved":
-                self.send_response(301)
-                self.send_header("Location", "/news/geneva-talks")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            if self.path.startswith("/gen/"):
-                self._send(200, "text/html; charset=utf-8", generated(self.path[5:]))
-                return
-            status, ctype, body = PAGES.get(self.path, (404, "text/html", "not found"))
-            self._send(status, ctype, body)
-
-        def _send(self, status: int, ctype: str, body: str) -> None:
-            send(self, status, ctype, body.encode("utf-8"))
+                reply = Response(200, ROBOTS.encode("utf-8"), "text/plain")
+            else:
+                reply = answer(site, self.path, self.headers)
+            with contextlib.suppress(OSError):  # the client gave up on a held page
+                _send(self, reply)
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -170,35 +231,29 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def send(handler: BaseHTTPRequestHandler, status: int, ctype: str, data: bytes,
-         headers: tuple[tuple[str, str], ...] = ()) -> None:
-    """Answer with `data` as the body, its type and length, and any extra headers."""
-    handler.send_response(status)
-    handler.send_header("Content-Type", ctype)
-    handler.send_header("Content-Length", str(len(data)))
-    for name, value in headers:
+def _send(handler: BaseHTTPRequestHandler, reply: Response) -> None:
+    handler.send_response(reply.status)
+    if reply.ctype is not None:
+        handler.send_header("Content-Type", reply.ctype)
+    handler.send_header("Content-Length", str(len(reply.body)))
+    for name, value in reply.headers:
         handler.send_header(name, value)
     handler.end_headers()
-    handler.wfile.write(data)
+    handler.wfile.write(reply.body)
 
 
 @contextlib.contextmanager
-def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    """Serve `handler` on a free 127.0.0.1 port for the block; yields the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def serve_site(answer: Answer = pages) -> Iterator[Site]:
+    """Serve `answer` (the test site's pages) on a free 127.0.0.1 port for the block."""
+    site = Site()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site, answer))
+    server.daemon_threads = True  # a held request must not keep the tests from ending
+    site.base = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield site
     finally:
+        site.gate.set()  # release held requests so their threads end
         server.shutdown()
         server.server_close()
-
-
-@contextlib.contextmanager
-def serve_site() -> Iterator[Site]:
-    """Serve PAGES on a free 127.0.0.1 port for the duration of the block."""
-    site = Site(base="")
-    with serving(_handler(site)) as base:
-        site.base = base
-        yield site

@@ -20,7 +20,6 @@ import duckdb
 import pytest
 
 from flows.concurrency import holder, lock_path
-from tests.deployments.gated_site import GatedSite, serve_gated_site
 from tests.deployments.processes import (
     Api,
     free_port,
@@ -31,7 +30,7 @@ from tests.deployments.processes import (
     stop,
     wait_for,
 )
-from tests.site import Site
+from tests.site import Site, serve_site
 
 CRON = "17 4 * * *"
 TIMEZONE = "Europe/Berlin"
@@ -116,8 +115,9 @@ def served(api: Api, workdir: Path) -> Iterator[Served]:
 
 
 @pytest.fixture(scope="module")
-def gated() -> Iterator[GatedSite]:
-    with serve_gated_site() as site:
+def gated() -> Iterator[Site]:
+    """A site of its own for the writer-lock test: its /gate/ pages wait for the gate."""
+    with serve_site() as site:
         yield site
 
 
@@ -282,7 +282,7 @@ def test_reextract_runs_from_its_deployment(served: Served) -> None:
 
 
 def test_a_second_run_waits_for_the_writer_and_nothing_is_lost(
-    served: Served, gated: GatedSite, workdir: Path
+    served: Served, gated: Site, workdir: Path
 ) -> None:
     api = served.api
     first_urls = [gated.url("/gate/first-1"), gated.url("/gate/first-2")]

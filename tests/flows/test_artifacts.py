@@ -1,91 +1,41 @@
-"""The run report and counts table, over a real DuckDB working database (no Prefect server)."""
+"""flows/artifacts.py: the counts table's rows, and the fetch-progress artifact, which ends at
+the run's true count when batches race."""
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from __future__ import annotations
 
-import duckdb
+import asyncio
+import uuid
+
 import pytest
 
-from extractors.records import Passage
-from flows.artifacts import counts_table
-from storage.records import DocumentRow, document_id
-from storage.run_report import RunReport
-from storage.schema import migrate
-from storage.store import Store
+from flows import artifacts
+from flows.artifacts import FetchProgress, counts_table
 
-AT = datetime(2026, 1, 1, tzinfo=UTC)
+pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def store() -> Iterator[Store]:
-    con = duckdb.connect(":memory:")
-    migrate(con)
-    con.execute("INSERT OR REPLACE INTO dedup_settings VALUES ('threshold', 0.8), ('boilerplate_min_docs', 3)")
-    yield Store(con)
-    con.close()
+def anyio_backend() -> str:
+    return "asyncio"
 
 
-def save(store: Store, url: str, paragraphs: list[str], title: str | None = None) -> int:
-    doc = DocumentRow(
-        doc_id=document_id("page", url), kind="page", url=url, text="\n".join(paragraphs),
-        extracted_at=AT, extractor="test", extractor_version="1", title=title,
-    )
-    passages = [Passage(i, p) for i, p in enumerate(paragraphs)]
-    store.save_document(doc, passages, [(hash(p) & 0x7FFFFFFF, True) for p in paragraphs])
-    return doc.doc_id
+async def test_a_slow_earlier_update_does_not_land_after_a_later_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    landed: list[float] = []
 
+    async def update(artifact_id: uuid.UUID, progress: float, description: str) -> None:
+        # The first update's request is the slow one, as when two batches finish together.
+        await asyncio.sleep(0.05 if not landed and progress < 100 else 0)
+        landed.append(progress)
 
-def test_report_tells_new_from_changed_and_lists_repeated_passages(store: Store) -> None:
-    save(store, "https://a.example/kept", ["Unchanged text."], "Kept")
-    save(store, "https://a.example/edited", ["Old text."], "Edited")
-    report = RunReport.begin(store.con, "run-1", "data/recite.duckdb")
-    save(store, "https://a.example/kept", ["Unchanged text."], "Kept")
-    save(store, "https://a.example/edited", ["New text.", "Comments are closed."], "Edited")
-    save(store, "https://b.example/new", ["Fresh | text with *stars*", "Comments are closed."], "A|B")
-
-    md = report.markdown([("fetch", "ok", 3), ("fetch", "http_4xx", 1)], {"documents": 3})
-    assert "1 new, 1 changed" in md
-    assert "- **new** page: A\\|B — `https://b.example/new`" in md
-    assert "- **changed** page: Edited — `https://a.example/edited`" in md
-    assert "Kept" not in md
-    assert "- **2×** in 2 documents: Comments are closed." in md  # repeated across documents
-    assert "Fresh" not in md  # occurs once: not repeated
-    assert "**fetch**: ok 3, http\\_4xx 1" in md
-    assert "## New duplicate clusters" in md
-
-
-def test_report_lists_clusters_that_gained_a_document(store: Store) -> None:
-    old = save(store, "https://a.example/story", ["The story."])
-    report = RunReport.begin(store.con, "run-2", "db")
-    new = save(store, "https://b.example/story-copy", ["The story, again."])
-    other = save(store, "https://c.example/other", ["Other."])
-    store.con.execute(
-        "INSERT INTO clusters VALUES (?, ?, ?, true), (?, ?, ?, false)", [old, old, old, new, old, old]
-    )
-    md = report.markdown([], {})
-    assert f"- cluster `{old}`: 2 documents, canonical `https://a.example/story`" in md
-    assert str(other) not in md.split("## New duplicate clusters")[1]
-
-
-def test_report_without_the_dedup_views(store: Store) -> None:
-    """A database from before dedup: no views, the report says so and still lists repeats."""
-    store.con.execute("DROP VIEW IF EXISTS corpus")
-    store.con.execute("DROP VIEW duplicate_clusters")
-    store.con.execute("DROP VIEW repeated_passages")
-    report = RunReport.begin(store.con, "run-3", "db")
-    save(store, "https://a.example/x", ["Same line.", "Same line."])
-    md = report.markdown([], {})
-    assert "no `duplicate_clusters` view yet" in md
-    assert "- **2×** in 1 document: Same line." in md
+    monkeypatch.setattr(artifacts, "aupdate_progress_artifact", update)
+    progress = FetchProgress(3, uuid.uuid4())
+    await asyncio.gather(progress.advance(2), progress.advance(1))
+    assert progress.done == 3
+    assert landed[-1] == 100.0
+    assert landed == sorted(landed)
 
 
 def test_counts_table_rows() -> None:
     assert counts_table([("fetch", "ok", 2)]) == [{"stage": "fetch", "reason": "ok", "count": 2}]
-
-
-def test_boilerplate_is_marked(store: Store) -> None:
-    report = RunReport.begin(store.con, "run-4", "db")
-    for n in range(3):
-        save(store, f"https://a.example/{n}", [f"Story {n}.", "Comments are closed."])
-    md = report.markdown([], {})
-    assert "- **3×** in 3 documents (site boilerplate): Comments are closed." in md

@@ -1,12 +1,17 @@
 """The writer lock: one run writes a database at a time; a killed writer never blocks."""
 
 import asyncio
+import logging
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from flows.concurrency import holder, lock_path, writer_slot
+from storage.database import WorkingDatabase
+from storage.errors import DatabaseUnavailable
 
 HOLD = (
     "import fcntl, os, sys, time\n"
@@ -20,29 +25,16 @@ HOLD = (
 def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
     db = str(tmp_path / "x.duckdb")
     order: list[str] = []
-
-    async def run(name: str, hold: float) -> None:
-        async with writer_slot(db, poll=0.02):
-            order.append(f"{name} starts")
-            await asyncio.sleep(hold)
-            order.append(f"{name} ends")
-
-    async def both() -> None:
-        first = asyncio.create_task(run("first", 0.4))
-        await asyncio.sleep(0.1)
-        await asyncio.gather(first, run("second", 0))
-
-    asyncio.run(both())
+    asyncio.run(_one_after_another((db, "first"), (db, "second"), order))
     assert order == ["first starts", "first ends", "second starts", "second ends"]
     assert holder(db) is not None and holder(db)["pid"] is not None  # type: ignore[index]
 
 
 def test_other_databases_do_not_wait(tmp_path: Path) -> None:
-    async def nested() -> None:
-        async with writer_slot(str(tmp_path / "a.duckdb")):
-            await asyncio.wait_for(_enter(str(tmp_path / "b.duckdb")), 2)
-
-    asyncio.run(nested())
+    order: list[str] = []
+    first, second = (str(tmp_path / "a.duckdb"), "a"), (str(tmp_path / "b.duckdb"), "b")
+    asyncio.run(asyncio.wait_for(_one_after_another(first, second, order), 2))
+    assert order == ["a starts", "b starts", "b ends", "a ends"]  # b ran while a was held
 
 
 def test_the_lock_of_a_killed_writer_is_free_at_once(tmp_path: Path) -> None:
@@ -69,10 +61,36 @@ def test_the_lock_of_a_killed_writer_is_free_at_once(tmp_path: Path) -> None:
         other.wait()
 
 
-def test_without_a_writable_folder_the_run_goes_on_to_the_database_error(tmp_path: Path) -> None:
+def test_without_a_writable_folder_the_run_goes_on_to_the_database_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    asyncio.run(asyncio.wait_for(_enter(str(blocker / "sub" / "x.duckdb")), 2))
+    db = blocker / "sub" / "x.duckdb"
+
+    async def run() -> None:
+        async with writer_slot(str(db), poll=0.02):
+            WorkingDatabase(db).open()
+
+    with caplog.at_level(logging.WARNING), pytest.raises(DatabaseUnavailable, match="cannot create"):
+        asyncio.run(asyncio.wait_for(run(), 2))
+    assert any("no writer lock at" in r.getMessage() for r in caplog.records)
+
+
+async def _one_after_another(
+    first: tuple[str, str], second: tuple[str, str], order: list[str]
+) -> None:
+    """`first` (db, name) takes its writer slot for 0.4 s; 0.1 s in, `second` asks for its own."""
+
+    async def run(db: str, name: str, hold: float) -> None:
+        async with writer_slot(db, poll=0.02):
+            order.append(f"{name} starts")
+            await asyncio.sleep(hold)
+            order.append(f"{name} ends")
+
+    task = asyncio.create_task(run(*first, 0.4))
+    await asyncio.sleep(0.1)
+    await asyncio.gather(task, run(*second, 0))
 
 
 async def _enter(db: str) -> None:

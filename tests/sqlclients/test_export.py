@@ -8,7 +8,7 @@ import pytest
 
 from storage.errors import DatabaseUnavailable
 from storage.export import EXPORTED_VIEWS, export_parquet
-from tests.flows.test_cli import recite
+from tests.cli.test_main import recite
 from tests.sqlclients.holder import Holder
 
 

@@ -14,16 +14,16 @@ import pytest
 
 import flows.ingest
 from storage.database import working_path
-from tests.site import Site
+from tests.site import Site, serve_site
 from tests.sqlclients.corpus import build, write_seeds
-from tests.sqlclients.slow_site import SlowSite, serve_slow_site
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 @pytest.fixture
-def slow_site() -> Iterator[SlowSite]:
-    with serve_slow_site() as running:
+def slow_site() -> Iterator[Site]:
+    """A site of its own, whose /gate/ page does not answer until the test opens the gate."""
+    with serve_site() as running:
         yield running
 
 
@@ -73,7 +73,7 @@ def test_a_run_failing_midway_publishes_nothing(
 
 
 def test_a_killed_run_leaves_the_published_database_as_it_was(
-    tmp_path: Path, site: Site, slow_site: SlowSite
+    tmp_path: Path, site: Site, slow_site: Site
 ) -> None:
     from prefect.settings import PREFECT_API_URL
 
@@ -84,7 +84,7 @@ def test_a_killed_run_leaves_the_published_database_as_it_was(
     for seed in all_seeds.iterdir():
         (night / seed.name).write_bytes(seed.read_bytes())
     slow_seed = tmp_path / "slow.txt"
-    slow_seed.write_text(f"Late news: {slow_site.url('/slow/1')}\n")
+    slow_seed.write_text(f"Late news: {slow_site.url('/gate/late-news')}\n")
     log = (tmp_path / "run.log").open("w")
     run = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "run", "--seeds", str(night), str(slow_seed),
@@ -111,7 +111,7 @@ def test_a_killed_run_leaves_the_published_database_as_it_was(
     assert rows(db, "SELECT status FROM runs") == [("completed",)]
     assert rows(db, "SELECT doc_id FROM documents ORDER BY ALL") == documents
 
-    slow_site.released.set()  # the page answers at once now
+    slow_site.gate.set()  # the page answers at once now
     summary = build(db, night)
     assert [s for (s,) in rows(db, "SELECT status FROM runs ORDER BY started_at")] == [
         "completed", "interrupted", "completed"]

@@ -1,18 +1,106 @@
-"""Politeness, proved from the server's own access log (arrival times, in-flight counts).
+"""fetching/politeness.py: HostScheduler with a fake clock, then politeness proved from the
+server's own access log (arrival times, in-flight counts).
 
 Only lower bounds on time are asserted: a slow machine may be slower, never faster.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 
 from fetching import FetchRequest, Outcome
+from fetching.politeness import HostScheduler
 from tests.fetching.conftest import SLACK, Harness, gaps
 
 pytestmark = pytest.mark.anyio
+
+
+class FakeTime:
+    """A clock that only moves when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 6))
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def scheduler(time: FakeTime, delay: float = 1.0, concurrency: int = 16) -> HostScheduler:
+    return HostScheduler(
+        concurrency=concurrency, per_host_concurrency=2, per_host_delay=delay,
+        clock=time.clock, sleep=time.sleep,
+    )
+
+
+async def test_first_request_to_a_host_does_not_wait() -> None:
+    time = FakeTime()
+    async with scheduler(time).slot("a"):
+        pass
+    assert time.sleeps == []
+
+
+async def test_starts_to_one_host_are_spaced_by_the_delay() -> None:
+    time = FakeTime()
+    sched = scheduler(time)
+    starts = []
+    for _ in range(3):
+        async with sched.slot("a"):
+            starts.append(time.now)
+    assert starts == [100.0, 101.0, 102.0]
+
+
+async def test_elapsed_time_counts_toward_the_delay() -> None:
+    time = FakeTime()
+    sched = scheduler(time)
+    async with sched.slot("a"):
+        pass
+    time.now += 0.75
+    async with sched.slot("a"):
+        pass
+    assert time.sleeps == [0.25]
+
+
+async def test_hosts_do_not_wait_for_each_other() -> None:
+    time = FakeTime()
+    sched = scheduler(time)
+    for host in "abcd":
+        async with sched.slot(host):
+            pass
+    assert time.sleeps == []
+
+
+async def test_crawl_delay_raises_but_never_lowers() -> None:
+    time = FakeTime()
+    sched = scheduler(time)
+    sched.raise_delay("a", 5.0)
+    sched.raise_delay("a", 0.1)
+    for host in "aabb":
+        async with sched.slot(host):
+            pass
+    # The second request to each host waits its delay: 5.0 for a, b keeps the default.
+    assert time.sleeps == [5.0, 1.0]
+
+
+async def test_concurrent_waiters_are_spaced_too() -> None:
+    time = FakeTime()
+    sched = scheduler(time, delay=2.0)
+    starts: list[float] = []
+
+    async def one() -> None:
+        async with sched.slot("a"):
+            starts.append(time.now)
+
+    await asyncio.gather(*(one() for _ in range(4)))
+    assert sorted(starts) == [100.0, 102.0, 104.0, 106.0]
 
 
 def unique() -> str:

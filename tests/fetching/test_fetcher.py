@@ -1,14 +1,19 @@
-"""Every misbehaviour of the local server ends in one expected Outcome (guard on)."""
+"""fetching/fetcher.py: every misbehaviour of the local server ends in one expected Outcome
+(guard on); redirects, validators and limits on httpx.MockTransport; a resolver bug is
+an internal error, never raised."""
 
 from __future__ import annotations
 
 import socket
 import uuid
 
+import httpx
 import pytest
 
 from fetching import FetchRequest, Outcome, Validators
+from fetching.guard import IPAddress
 from tests.fetching.conftest import Harness
+from tests.fetching.mock_transport import PAGE, Handler, Recorder, page, respond, sequence
 from tests.fetching.server import LAST_MODIFIED
 
 pytestmark = pytest.mark.anyio
@@ -339,3 +344,121 @@ async def test_server_that_never_answers_times_out_and_is_retried(harness: Harne
     assert result.outcome is Outcome.TIMEOUT
     assert len(result.attempts) == 2  # a read timeout (not the total cap) is retried
     assert all(a.elapsed_ms >= 250 for a in result.attempts)
+
+
+class ExplodingResolver:
+    """A resolver with a bug."""
+
+    async def resolve(self, host: str, port: int) -> list[IPAddress]:
+        if host.startswith("boom"):
+            raise RuntimeError("resolver bug: kaboom")
+        from ipaddress import ip_address
+
+        return [ip_address("93.184.216.34")]
+
+
+async def test_unexpected_exception_becomes_internal_error(harness: Harness) -> None:
+    harness.resolver = ExplodingResolver()  # type: ignore[assignment]
+    urls = [
+        harness.server.url("/ok", host="fine.test"),
+        harness.server.url("/ok", host="boom.test"),
+    ]
+    async with harness.fetcher(respect_robots=False) as fetcher:
+        single = await fetcher.fetch(FetchRequest(urls[1]))
+        many = await fetcher.fetch_many([FetchRequest(u) for u in urls])
+    assert single.outcome is Outcome.INTERNAL_ERROR
+    assert single.error is not None and "kaboom" in single.error
+    assert single.attempts[0].outcome is Outcome.INTERNAL_ERROR
+    assert [r.outcome for r in many] == [Outcome.OK, Outcome.INTERNAL_ERROR]
+
+
+async def test_httpx_errors_are_translated_with_their_text() -> None:
+    rec = Recorder(sequence(httpx.ReadError("connection reset by peer")), max_attempts=1)
+    result = await rec.fetch("http://a.test/")
+    assert result.outcome is Outcome.CONNECT_ERROR
+    assert result.error is not None and "connection reset by peer" in result.error
+
+
+def redirects(table: dict[str, tuple[int, str]]) -> Handler:
+    """Redirect per path from `table`; any other path is a page."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        hop = table.get(request.url.path)
+        if hop is None:
+            return page()
+        return respond(hop[0], Location=hop[1])
+
+    return handler
+
+
+@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+async def test_each_redirect_status_is_followed(code: int) -> None:
+    rec = Recorder(redirects({"/old": (code, "/new")}))
+    result = await rec.fetch("http://a.test/old")
+    assert result.outcome is Outcome.OK
+    assert result.final_url == "http://a.test/new"
+    assert result.redirect_chain == ("http://a.test/old",)
+
+
+async def test_relative_and_cross_host_locations() -> None:
+    rec = Recorder(redirects({"/a/b": (302, "../c?x=1#frag"), "/c": (301, "https://b.test/d")}))
+    result = await rec.fetch("http://a.test/a/b")
+    assert result.outcome is Outcome.OK
+    assert result.redirect_chain == ("http://a.test/a/b", "http://a.test/c?x=1")
+    assert result.final_url == "https://b.test/d"
+    assert str(rec.requests[-1].url) == "https://b.test/d"
+
+
+async def test_max_redirects_boundary() -> None:
+    table = {f"/{n}": (302, f"/{n - 1}") for n in range(1, 10)}
+    ok = await Recorder(redirects(table), max_redirects=3).fetch("http://a.test/3")
+    assert ok.outcome is Outcome.OK and len(ok.redirect_chain) == 3
+    over = await Recorder(redirects(table), max_redirects=3).fetch("http://a.test/4")
+    assert over.outcome is Outcome.TOO_MANY_REDIRECTS
+
+
+async def test_self_redirect_is_a_loop() -> None:
+    rec = Recorder(redirects({"/me": (302, "http://a.test/me#again")}))
+    result = await rec.fetch("http://a.test/me")
+    assert result.outcome is Outcome.REDIRECT_LOOP
+    assert len(rec.requests) == 1
+
+
+async def test_conditional_headers_are_sent_on_every_hop() -> None:
+    rec = Recorder(redirects({"/old": (301, "/new")}))
+    await rec.fetch("http://a.test/old", Validators(etag='"e1"', last_modified="Tue, 1 Jan 2030"))
+    for request in rec.requests:
+        assert request.headers["if-none-match"] == '"e1"'
+        assert request.headers["if-modified-since"] == "Tue, 1 Jan 2030"
+
+
+async def test_unconditional_request_sends_no_validators() -> None:
+    rec = Recorder(sequence(page(ETag='"x"', **{"Last-Modified": "Wed, 2 Jan 2030"})))
+    result = await rec.fetch("http://a.test/")
+    assert "if-none-match" not in rec.requests[0].headers
+    assert result.validators == Validators('"x"', "Wed, 2 Jan 2030")
+
+
+async def test_304_to_an_unconditional_request_is_http_3xx() -> None:
+    result = await Recorder(sequence(respond(304))).fetch("http://a.test/")
+    assert result.outcome is Outcome.HTTP_3XX
+
+
+async def test_declared_length_over_the_cap_is_refused_before_reading() -> None:
+    response = respond(200, b"<p>x</p>", Content_Type="text/html", Content_Length="999999999")
+    result = await Recorder(sequence(response)).fetch("http://a.test/")
+    assert result.outcome is Outcome.TOO_LARGE
+    assert result.error is not None and "Content-Length" in result.error
+
+
+async def test_unknown_content_encoding_is_unsupported() -> None:
+    response = respond(200, b"\x00\x01", Content_Type="text/html", Content_Encoding="br")
+    result = await Recorder(sequence(response)).fetch("http://a.test/")
+    assert result.outcome is Outcome.UNSUPPORTED_TYPE
+
+
+async def test_xhtml_is_accepted() -> None:
+    response = respond(200, PAGE, Content_Type="application/xhtml+xml; charset=UTF-8")
+    result = await Recorder(sequence(response)).fetch("http://a.test/")
+    assert result.outcome is Outcome.OK
+    assert result.content_type == "application/xhtml+xml"

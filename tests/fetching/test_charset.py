@@ -1,13 +1,54 @@
-"""Charset scenarios through the real server: wrong, stale, missing and broken labels."""
+"""fetching/charset.py: decoding an HTML body (BOM, declared charsets, <meta>, detection),
+then the same through the real server: wrong, stale, missing and broken labels."""
 
 from __future__ import annotations
 
 import pytest
 
 from fetching import Outcome
+from fetching.charset import codec_name, decode_html, meta_charset
 from tests.fetching.conftest import Harness
 
 pytestmark = pytest.mark.anyio
+
+
+def test_decode_prefers_bom() -> None:
+    decoded = decode_html("\ufeff<p>Grüße</p>".encode(), "iso-8859-1")
+    assert decoded is not None and decoded.text == "<p>Grüße</p>" and decoded.source == "bom"
+
+
+def test_decode_header_charset() -> None:
+    decoded = decode_html("<p>Grüße</p>".encode("cp1252"), "windows-1252")
+    assert decoded is not None and decoded.text == "<p>Grüße</p>"
+    assert decoded.source == "header"
+
+
+def test_latin1_label_decodes_as_windows_1252() -> None:
+    # WHATWG: "iso-8859-1" means windows-1252, where 0x80 is the euro sign.
+    decoded = decode_html(b"<p>\x80 5</p>", "ISO-8859-1")
+    assert decoded is not None and decoded.text == "<p>€ 5</p>"
+
+
+def test_meta_charset_forms() -> None:
+    assert meta_charset(b'<meta charset="UTF-8">') == "utf-8"
+    assert meta_charset(b"<META CHARSET=iso-8859-2>") == "iso-8859-2"
+    assert meta_charset(b'<meta http-equiv="content-type" content="text/html; charset=gbk">') == (
+        "gbk"
+    )
+    assert meta_charset(b"<meta charset=utf-16>") == "utf-8"
+    assert meta_charset(b" " * 5000 + b'<meta charset="koi8-r">') is None  # past 4 KB
+
+
+def test_codec_names() -> None:
+    assert codec_name("UTF8") == "utf-8"
+    assert codec_name("latin1") == "cp1252"
+    assert codec_name("shift_jis") == "cp932"
+    assert codec_name("no-such-charset") is None
+    assert codec_name(None) is None
+
+
+def test_no_text_recoverable_is_none() -> None:
+    assert decode_html(bytes(range(128, 256)) * 10, None) is None
 
 
 async def fetch_text(harness: Harness, case: str) -> tuple[str, str]:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.flows.test_cli import recite
+from tests.cli.test_main import recite
 
 
 def test_command_prints_a_table(corpus_db: Path) -> None:
