@@ -55,8 +55,8 @@ class Capture:
 
 # A response's columns: ArchivedResponse's, its body kept in an archive file instead.
 _STORED = ("archive_file", "body_codec", "body_bytes")
-_COLUMNS = columns.select_list(ArchivedResponse, "r", skip=("body",)) + ", " + ", ".join(
-    f"r.{name}" for name in _STORED
+_COLUMNS = ", ".join(
+    f"r.{name}" for name in (*columns.column_names(ArchivedResponse, skip=("body",)), *_STORED)
 )
 _Row = dict[str, Any]  # a row by column name, as DuckDB returns it
 
@@ -94,13 +94,13 @@ class ArchiveStore:
         cursor = self.con.execute(
             f"SELECT {columns.select_list(ArchivedKey)} FROM responses ORDER BY fetched_at, url"
         )
-        return [columns.from_row(ArchivedKey, r) for r in _named(cursor)]
+        return [columns.from_row(ArchivedKey, r) for r in columns.named_rows(cursor)]
 
     def responses(self, urls: Sequence[str]) -> dict[str, ArchivedResponse]:
         """The stored responses of `urls` (requested URLs), bodies decompressed."""
         if not urls:
             return {}
-        rows = _named(self.con.execute(
+        rows = columns.named_rows(self.con.execute(
             f"SELECT {_COLUMNS} FROM responses r WHERE r.url IN (SELECT unnest(?))", [list(urls)]
         ))
         bodies = self._bodies(rows)
@@ -126,7 +126,7 @@ class ArchiveStore:
         cursor = self.con.cursor()
         try:
             cursor.execute(_CAPTURES)
-            while rows := _named(cursor, cursor.fetchmany(batch)):
+            while rows := columns.named_rows(cursor, cursor.fetchmany(batch)):
                 bodies = self._bodies(rows)
                 for row in rows:
                     response = _response(row, bodies)
@@ -147,7 +147,7 @@ class ArchiveStore:
             "WHERE doc_id IN (SELECT unnest(?))",
             [list(doc_ids)],
         )
-        docs = [columns.from_row(DocumentRow, r) for r in _named(cursor)]
+        docs = [columns.from_row(DocumentRow, r) for r in columns.named_rows(cursor)]
         return {d.doc_id: d for d in docs}
 
     def dedup_settings(self) -> tuple[float, int] | None:
@@ -156,11 +156,6 @@ class ArchiveStore:
         if "threshold" not in found or "boilerplate_min_docs" not in found:
             return None
         return float(found["threshold"]), int(found["boilerplate_min_docs"])
-
-
-def _named(cursor: duckdb.DuckDBPyConnection, rows: list[Any] | None = None) -> list[_Row]:
-    """The cursor's rows (all of them unless given) by column name."""
-    return columns.named_rows(cursor.description or [], cursor.fetchall() if rows is None else rows)
 
 
 def _response(row: _Row, bodies: dict[tuple[str, str], bytes]) -> ArchivedResponse:

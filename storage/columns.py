@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
+import duckdb
 import pyarrow as pa
 
 T = TypeVar("T")
@@ -78,11 +79,13 @@ def from_row(record: type[T], row: Mapping[str, Any]) -> T:
     return record(**values)
 
 
-def named_rows(description: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]
-               ) -> list[dict[str, Any]]:
-    """Rows from DuckDB as {column name: value}, names from the result's own description."""
-    names = [str(d[0]) for d in description]
-    return [dict(zip(names, row, strict=True)) for row in rows]
+def named_rows(
+    cursor: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The cursor's rows (all that are left unless given) by column name, as it names them."""
+    names = [str(d[0]) for d in cursor.description or ()]
+    found = cursor.fetchall() if rows is None else rows
+    return [dict(zip(names, row, strict=True)) for row in found]
 
 
 def arrow_table(

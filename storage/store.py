@@ -209,13 +209,12 @@ class Store:
         """FetchRequests for `urls`, with the validators stored for each."""
         if not urls:
             return []
-        found = dict(
-            (row[0], Validators(row[1], row[2]))
-            for row in self.con.execute(
-                "SELECT url, etag, last_modified FROM urls WHERE url IN (SELECT unnest(?))",
-                [list(urls)],
-            ).fetchall()
+        cursor = self.con.execute(
+            f"SELECT url, {columns.select_list(Validators)} FROM urls "
+            "WHERE url IN (SELECT unnest(?))",
+            [list(urls)],
         )
+        found = {row["url"]: columns.from_row(Validators, row) for row in columns.named_rows(cursor)}
         return [FetchRequest(u, found.get(u, Validators())) for u in urls]
 
     def fresh_urls(
