@@ -41,7 +41,7 @@ _FETCHES_NAMES = {"started_at": "fetched_at"}
 def attempts_table(run_id: str, results: Sequence[FetchResult]) -> pa.Table:
     """One row per attempt of every result (the `fetches` table)."""
     rows = [
-        AttemptRow(run_id, a, i == len(r.attempts))
+        AttemptRow(run_id=run_id, attempt=a, is_final=i == len(r.attempts))
         for r in results for i, a in enumerate(r.attempts, 1)
     ]
     table = columns.arrow_table(AttemptRow, rows, {
