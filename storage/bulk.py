@@ -2,7 +2,8 @@
 
 DuckDB runs a parameterized statement per row at about 10 µs to 1 ms (more with large
 values); a registered Arrow table goes in at millions of rows per second. Each function
-here turns records into the columns of one table, in the table's column order.
+here turns records into the columns of one table, named as the record names them
+(storage.columns); the INSERTs name the columns, so their order is free.
 """
 
 import contextlib
