@@ -60,6 +60,7 @@ from dedup.passages import PASSAGE_PARAMS, passage_hash
 from dedup.shingles import shingle_hash_sets
 from dedup.verify import jaccard
 from extractors.passages import split_passages
+from extractors.records import ExtractedDocument
 from pipeline.dedup_step import DedupConfig, index_passages, rebuild_clusters, sign_and_verify
 from pipeline.steps import passage_keys
 from storage.database import WorkingDatabase
@@ -333,12 +334,13 @@ def save_documents(
     """Store documents `numbers` with their passages, split and keyed as a run does."""
     rows = [
         DocumentRow(
-            doc_id=i + _ID_OFFSET, kind="page", url=f"https://{sites[i]}/{i}", text=docs[i],
-            extracted_at=_AT, extractor="benchmark", extractor_version="1", hostname=sites[i],
+            doc_id=i + _ID_OFFSET, kind="page", url=f"https://{sites[i]}/{i}", extracted_at=_AT,
+            extractor="benchmark", extractor_version="1",
+            content=ExtractedDocument(text=docs[i], hostname=sites[i]),
         )
         for i in numbers
     ]
-    passages = [split_passages(row.text) for row in rows]  # as pipeline/steps.py does
+    passages = [split_passages(row.content.text) for row in rows]  # as pipeline/steps.py does
     with store.transaction():
         store.save_documents(rows, passages, [passage_keys(p) for p in passages])
 

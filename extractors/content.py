@@ -1,7 +1,7 @@
 """Main text and metadata of an HTML page with trafilatura, stateless."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from urllib.parse import urljoin
 
@@ -15,6 +15,9 @@ EXTRACTOR_VERSION = str(trafilatura.__version__)
 _LINK_TAG = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
 _CANONICAL = re.compile(r"""\brel\s*=\s*["']?canonical\b""", re.IGNORECASE)
 _HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+# ExtractedDocument's fields that trafilatura's metadata gives, and its name where it differs.
+_METADATA = tuple(f.name for f in fields(ExtractedDocument) if f.name not in ("text", "canonical_url"))
+_TRAFILATURA_NAMES = {"published": "date"}
 # <link> belongs in <head>, which real pages keep within their first few hundred KB.
 _HEAD_BYTES = 256 * 1024
 
@@ -36,17 +39,11 @@ def extract_html(html: str, url: str | None = None) -> ExtractedDocument | None:
         return None
     if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():
         return None
-    canonical = find_canonical(html, url)
+    metadata = {
+        name: _clean(getattr(doc, _TRAFILATURA_NAMES.get(name, name))) for name in _METADATA
+    }
     return ExtractedDocument(
-        text=str(doc.text).strip(),
-        title=_clean(doc.title),
-        author=_clean(doc.author),
-        published=_clean(doc.date),
-        sitename=_clean(doc.sitename),
-        hostname=_clean(doc.hostname),
-        language=_clean(doc.language),
-        description=_clean(doc.description),
-        canonical_url=canonical,
+        text=str(doc.text).strip(), canonical_url=find_canonical(html, url), **metadata
     )
 
 

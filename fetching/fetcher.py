@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import httpx
@@ -42,19 +42,13 @@ logger = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class _State:
-    """What one attempt found so far; becomes an Attempt and maybe the FetchResult."""
+    """What one attempt found so far: the FetchResult it makes (attempts aside), and more.
 
-    outcome: Outcome = Outcome.INTERNAL_ERROR
-    final_url: str | None = None
-    chain: list[str] = field(default_factory=list)
-    status: int | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    body: bytes | None = None
-    content_type: str | None = None
-    charset: str | None = None
-    text: str | None = None
-    validators: Validators = field(default_factory=Validators)
-    error: str | None = None
+    `found` is replaced as the attempt goes (FetchResult is frozen); the other fields only
+    steer retries and fill the Attempt.
+    """
+
+    found: FetchResult
     retryable: bool = False
     retry_after: float | None = None
     raw_bytes: int = 0
@@ -155,12 +149,12 @@ class Fetcher:
             number += 1
             state = await self._attempt(request, number, attempts)
             if not state.retryable:
-                return _result(request, state, attempts)
+                return _result(state, attempts)
             if number >= self._config.max_attempts:
-                if state.status == 429:
+                if state.found.status_code == 429:
                     # Still rate-limited: the page is not gone, ask again next run.
-                    state.outcome = Outcome.RETRY_LATER
-                return _result(request, state, attempts)
+                    state.found = replace(state.found, outcome=Outcome.RETRY_LATER)
+                return _result(state, attempts)
             delay = next_delay(
                 self._backoff,
                 number,
@@ -169,12 +163,12 @@ class Fetcher:
                 self._rng,
             )
             if delay is None:
-                state.outcome = Outcome.RETRY_LATER
-                state.error = (
-                    f"{state.error}; Retry-After {state.retry_after:g}s exceeds the "
+                error = (
+                    f"{state.found.error}; Retry-After {state.retry_after:g}s exceeds the "
                     f"{self._config.retry_after_cap:g}s cap"
                 )
-                return _result(request, state, attempts)
+                state.found = replace(state.found, outcome=Outcome.RETRY_LATER, error=error)
+                return _result(state, attempts)
             await self._sleep(delay)
 
     async def _attempt(
@@ -182,23 +176,25 @@ class Fetcher:
     ) -> _State:
         """One attempt (with its redirects), recorded in `attempts`."""
         started_at = self._now()
-        state = _State()
+        state = _State(FetchResult(url=request.url, outcome=Outcome.INTERNAL_ERROR, attempts=()))
         try:
             await self._follow(request, state)
         except FetchError as exc:
-            state.outcome = exc.outcome
-            state.error = str(exc) or type(exc).__name__
+            state.found = replace(
+                state.found, outcome=exc.outcome, error=str(exc) or type(exc).__name__
+            )
             state.retryable = exc.retryable
+        found = state.found
         attempts.append(
             Attempt(
                 url=request.url,
                 attempt=number,
                 started_at=started_at,
-                outcome=state.outcome,
-                status_code=state.status,
-                final_url=state.final_url,
-                redirect_chain=tuple(state.chain),
-                error=state.error,
+                outcome=found.outcome,
+                status_code=found.status_code,
+                final_url=found.final_url,
+                redirect_chain=found.redirect_chain,
+                error=found.error,
                 bytes=state.raw_bytes,
                 elapsed_ms=round(state.network_s * 1000, 3),
             )
@@ -215,14 +211,16 @@ class Fetcher:
             if key in seen:
                 raise RedirectLoopError(f"redirect loop: {key} is already in the chain")
             seen.add(key)
-            state.final_url = key
-            state.status, state.headers = None, ()  # this hop's answer, not the last one's
+            # This hop's answer, not the last one's.
+            state.found = replace(state.found, final_url=key, status_code=None, headers=())
             addresses = await self._resolve(target)
             await self._check_robots(target)
             location = await self._request(target, addresses, request.validators, state)
             if location is None:
                 return
-            state.chain.append(key)
+            state.found = replace(
+                state.found, redirect_chain=(*state.found.redirect_chain, key)
+            )
             url = location
         raise TooManyRedirectsError(f"more than {self._config.max_redirects} redirects")
 
@@ -296,8 +294,9 @@ class Fetcher:
     ) -> str | None:
         """Interpret the status; read the body of a 2xx. Returns a redirect target or None."""
         status = response.status_code
-        state.status = status
-        state.headers = tuple(response.headers.multi_items())
+        state.found = replace(
+            state.found, status_code=status, headers=tuple(response.headers.multi_items())
+        )
         if status in REDIRECT_STATUSES:
             return redirect_location(response, target.url)
         if status == 304:
@@ -311,7 +310,7 @@ class Fetcher:
         if not 200 <= status < 300:
             raise ProtocolError(f"unexpected status {status}")
         await self._read_page(response, state)
-        state.validators = _validators(response, Validators())
+        state.found = replace(state.found, validators=_validators(response, Validators()))
         return None
 
     def _not_modified(
@@ -320,14 +319,19 @@ class Fetcher:
         """A 304: fine if we asked conditionally (RFC 9110 §15.4.5)."""
         if validators.etag is None and validators.last_modified is None:
             raise BadRedirectError("304 Not Modified to an unconditional request")
-        state.outcome = Outcome.NOT_MODIFIED
-        state.validators = _validators(response, validators)
+        state.found = replace(
+            state.found, outcome=Outcome.NOT_MODIFIED,
+            validators=_validators(response, validators),
+        )
 
     def _failed_status(self, response: httpx.Response, state: _State) -> None:
         """Record a 4xx/5xx, retryable or not, with any Retry-After."""
         status = response.status_code
-        state.outcome = Outcome.HTTP_4XX if status < 500 else Outcome.HTTP_5XX
-        state.error = f"HTTP {status} {response.reason_phrase}".strip()
+        state.found = replace(
+            state.found,
+            outcome=Outcome.HTTP_4XX if status < 500 else Outcome.HTTP_5XX,
+            error=f"HTTP {status} {response.reason_phrase}".strip(),
+        )
         if is_retryable_status(status):
             state.retryable = True
             state.retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -335,32 +339,17 @@ class Fetcher:
     async def _read_page(self, response: httpx.Response, state: _State) -> None:
         """Read and decode a 2xx page into `state`."""
         page = await read_page(response, self._config.max_bytes)
-        state.outcome = Outcome.OK
         state.raw_bytes = page.raw_bytes
-        state.body = page.body
-        state.content_type = page.content_type
-        state.charset = page.charset
-        state.text = page.text
+        state.found = replace(
+            state.found, outcome=Outcome.OK, body=page.body, content_type=page.content_type,
+            charset=page.charset, text=page.text,
+        )
 
 
 
-def _result(request: FetchRequest, state: _State, attempts: list[Attempt]) -> FetchResult:
+def _result(state: _State, attempts: list[Attempt]) -> FetchResult:
     """The FetchResult for the last attempt's state."""
-    return FetchResult(
-        url=request.url,
-        outcome=state.outcome,
-        attempts=tuple(attempts),
-        status_code=state.status,
-        final_url=state.final_url,
-        redirect_chain=tuple(state.chain),
-        headers=state.headers,
-        body=state.body,
-        content_type=state.content_type,
-        charset=state.charset,
-        text=state.text,
-        validators=state.validators,
-        error=state.error,
-    )
+    return replace(state.found, attempts=tuple(attempts))
 
 
 def _conditional_headers(validators: Validators) -> dict[str, str]:

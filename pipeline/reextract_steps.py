@@ -77,7 +77,7 @@ def store_reextracted(
             counts[Stage.EXTRACT, extraction_reason(extraction)] += 1
             if row is not None and same_document(stored.get(row.doc_id), row):
                 for url in group.urls:  # a URL may have led nowhere before (no main text)
-                    store.link_url(url, row.doc_id, row.canonical_url)
+                    store.link_url(url, row.doc_id, row.content.canonical_url)
                 counts[Stage.DOCUMENTS, DocumentReason.PAGE_UNCHANGED] += 1
                 continue
             changed = store_page(store, group.urls, row)

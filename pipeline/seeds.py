@@ -81,8 +81,10 @@ def read_seed(path: Path, limits: SeedLimits) -> SeedDocument:
     truncated = len(data) > limits.max_bytes
     decoded = decode_seed(data[: limits.max_bytes])
     if decoded.text is None:
-        row = SeedRow(key, None, decoded.sha256, decoded.size, None, "skipped",
-                      decoded.reason, 0, 0)
+        row = SeedRow(
+            path=key, doc_id=None, sha256=decoded.sha256, bytes=decoded.size, encoding=None,
+            status="skipped", reason=decoded.reason, citations=0, rejected_links=0,
+        )
         return SeedDocument(row, path.as_uri(), None, (), ())
     scan = scan_seed(decoded.text, path.suffix)
     found = scan.citations + scan.other_schemes
@@ -95,8 +97,9 @@ def read_seed(path: Path, limits: SeedLimits) -> SeedDocument:
     text = _seed_text(decoded.text, path.suffix)
     passages = split_passages(text, markdown=path.suffix.lower() in (".md", ".markdown"))
     row = SeedRow(
-        key, document_id("seed", key), decoded.sha256, decoded.size, decoded.encoding, "ok",
-        "; ".join(reasons) or None, len(citations), len(scan.rejected),
+        path=key, doc_id=document_id("seed", key), sha256=decoded.sha256, bytes=decoded.size,
+        encoding=decoded.encoding, status="ok", reason="; ".join(reasons) or None,
+        citations=len(citations), rejected_links=len(scan.rejected),
     )
     return SeedDocument(row, path.as_uri(), text, passages, citations)
 
@@ -125,7 +128,10 @@ def _read_regular_file(path: Path, limit: int) -> bytes:
 
 def skipped(path: Path, reason: str) -> SeedDocument:
     """A seed that could not be used, with the reason."""
-    row = SeedRow(str(path), None, None, None, None, "skipped", reason, 0, 0)
+    row = SeedRow(
+        path=str(path), doc_id=None, sha256=None, bytes=None, encoding=None, status="skipped",
+        reason=reason, citations=0, rejected_links=0,
+    )
     return SeedDocument(row, path.as_uri(), None, (), ())
 
 

@@ -2,14 +2,14 @@
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from dedup import passage_key
 from extractors.content import EXTRACTOR, EXTRACTOR_VERSION, Extraction
 from extractors.passages import split_passages
-from extractors.records import Passage
+from extractors.records import ExtractedDocument, Passage
 from extractors.urls import InvalidUrl, normalize_url
 from fetching.records import FetchResult
 from pipeline.seeds import SeedDocument
@@ -45,8 +45,9 @@ def store_seeds(store: Store, seeds: Sequence[SeedDocument]) -> BatchReport:
             if seed.text is None or seed.row.doc_id is None:
                 continue
             doc = DocumentRow(
-                doc_id=seed.row.doc_id, kind="seed", url=seed.url, text=seed.text,
-                extracted_at=at, extractor="seed", extractor_version=SEED_EXTRACTOR_VERSION,
+                doc_id=seed.row.doc_id, kind="seed", url=seed.url, extracted_at=at,
+                extractor="seed", extractor_version=SEED_EXTRACTOR_VERSION,
+                content=ExtractedDocument(text=seed.text),
             )
             changed = store.save_document(doc, seed.passages, passage_keys(seed.passages))
             reason = DocumentReason.SEED_CHANGED if changed else DocumentReason.SEED_UNCHANGED
@@ -92,10 +93,10 @@ def store_fetch_batch(
         extraction = next(pending)
         counts[Stage.EXTRACT, extraction_reason(extraction)] += 1
         doc = page_row(result.final_url or result.url, extraction, at)
-        links.append((result.url, *((doc.doc_id, doc.canonical_url) if doc else (None, None))))
+        links.append((result.url, *((doc.doc_id, doc.content.canonical_url) if doc else (None, None))))
         if doc is not None:
             docs.append(doc)
-    passages = [split_passages(doc.text) for doc in docs]
+    passages = [split_passages(doc.content.text) for doc in docs]
     # One statement per table for the whole batch (storage/bulk.py), in one transaction;
     # the same rows as storing each result with `store_page`, in order.
     with store.transaction():
@@ -120,10 +121,10 @@ def store_page(store: Store, urls: Sequence[str], doc: DocumentRow | None) -> bo
         for url in urls:
             store.link_url(url, None, None)
         return None
-    passages = split_passages(doc.text)
+    passages = split_passages(doc.content.text)
     changed = store.save_document(doc, passages, passage_keys(passages))
     for url in urls:
-        store.link_url(url, doc.doc_id, doc.canonical_url)
+        store.link_url(url, doc.doc_id, doc.content.canonical_url)
     return changed
 
 
@@ -141,14 +142,11 @@ def page_row(page_url: str, extraction: Extraction, at: datetime) -> DocumentRow
     if extracted is None:
         return None
     key = page_key(page_url)
+    # trafilatura gives no host name for IP addresses or localhost: fall back to the URL's.
+    content = replace(extracted, hostname=extracted.hostname or urlsplit(key).hostname)
     return DocumentRow(
-        doc_id=document_id("page", key), kind="page", url=key, text=extracted.text,
-        extracted_at=at, extractor=EXTRACTOR, extractor_version=EXTRACTOR_VERSION,
-        title=extracted.title, author=extracted.author, published=extracted.published,
-        sitename=extracted.sitename, language=extracted.language,
-        # trafilatura gives no host name for IP addresses or localhost: fall back to the URL's.
-        hostname=extracted.hostname or urlsplit(key).hostname,
-        description=extracted.description, canonical_url=extracted.canonical_url,
+        doc_id=document_id("page", key), kind="page", url=key, extracted_at=at,
+        extractor=EXTRACTOR, extractor_version=EXTRACTOR_VERSION, content=content,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from storage import columns
 from storage.body_files import archive_dir_of
 from storage.codec import decompress_body
 from storage.errors import ArchiveMissing
@@ -52,12 +53,12 @@ class Capture:
     user_agent: str | None  # User-Agent of the run that fetched it, if recorded
 
 
-_COLUMN_NAMES = (
-    "url", "final_url", "fetched_at", "status_code", "headers", "content_type", "charset",
-    "archive_file", "body_codec", "body_bytes", "body_sha256",
+# A response's columns: ArchivedResponse's, its body kept in an archive file instead.
+_STORED = ("archive_file", "body_codec", "body_bytes")
+_COLUMNS = ", ".join(
+    f"r.{name}" for name in (*columns.column_names(ArchivedResponse, skip=("body",)), *_STORED)
 )
-_COLUMNS = ", ".join(f"r.{name}" for name in _COLUMN_NAMES)
-_URL, _FILE = _COLUMN_NAMES.index("url"), _COLUMN_NAMES.index("archive_file")
+_Row = dict[str, Any]  # a row by column name, as DuckDB returns it
 
 # The run that stored a response is the one whose first attempt started at fetched_at
 # (Store.save_fetches stamps responses with the first attempt's start); its final attempt
@@ -90,26 +91,26 @@ class ArchiveStore:
 
     def keys(self) -> list[ArchivedKey]:
         """Every stored response, without bodies, oldest first."""
-        rows = self.con.execute(
-            "SELECT url, final_url, fetched_at FROM responses ORDER BY fetched_at, url"
-        ).fetchall()
-        return [ArchivedKey(r[0], r[1], r[2]) for r in rows]
+        cursor = self.con.execute(
+            f"SELECT {columns.select_list(ArchivedKey)} FROM responses ORDER BY fetched_at, url"
+        )
+        return [columns.from_row(ArchivedKey, r) for r in columns.named_rows(cursor)]
 
     def responses(self, urls: Sequence[str]) -> dict[str, ArchivedResponse]:
         """The stored responses of `urls` (requested URLs), bodies decompressed."""
         if not urls:
             return {}
-        rows = self.con.execute(
+        rows = columns.named_rows(self.con.execute(
             f"SELECT {_COLUMNS} FROM responses r WHERE r.url IN (SELECT unnest(?))", [list(urls)]
-        ).fetchall()
+        ))
         bodies = self._bodies(rows)
-        return {row[0]: _response(row, bodies) for row in rows}
+        return {row["url"]: _response(row, bodies) for row in rows}
 
-    def _bodies(self, rows: Sequence[Sequence[Any]]) -> dict[tuple[str, str], bytes]:
+    def _bodies(self, rows: Sequence[_Row]) -> dict[tuple[str, str], bytes]:
         """The compressed bodies of `_COLUMNS` rows, by (url, archive file), file by file."""
         by_file: dict[str, list[str]] = {}
         for row in rows:
-            by_file.setdefault(row[_FILE], []).append(row[_URL])
+            by_file.setdefault(row["archive_file"], []).append(row["url"])
         out: dict[tuple[str, str], bytes] = {}
         for name, urls in by_file.items():
             path = str(self.folder / name)
@@ -122,15 +123,18 @@ class ArchiveStore:
 
     def captures(self, batch: int = 100) -> Iterator[Capture]:
         """Every stored response with its capture time and User-Agent, oldest first."""
-        width = len(_COLUMN_NAMES)  # captured_at and user_agent follow the response
         cursor = self.con.cursor()
         try:
             cursor.execute(_CAPTURES)
-            while rows := cursor.fetchmany(batch):
+            while rows := columns.named_rows(cursor, cursor.fetchmany(batch)):
                 bodies = self._bodies(rows)
                 for row in rows:
-                    response = _response(row[:width], bodies)
-                    yield Capture(response, row[width] or response.fetched_at, row[width + 1])
+                    response = _response(row, bodies)
+                    yield Capture(
+                        response=response,
+                        captured_at=row["captured_at"] or response.fetched_at,
+                        user_agent=row["user_agent"],
+                    )
         finally:
             cursor.close()
 
@@ -138,15 +142,13 @@ class ArchiveStore:
         """The stored documents among `doc_ids`, by id."""
         if not doc_ids:
             return {}
-        rows = self.con.execute(
-            """
-            SELECT doc_id, kind, url, text, extracted_at, extractor, extractor_version, title,
-                   author, published, sitename, hostname, language, description, canonical_url
-            FROM documents WHERE doc_id IN (SELECT unnest(?))
-            """,
+        cursor = self.con.execute(
+            f"SELECT {columns.select_list(DocumentRow)} FROM documents "
+            "WHERE doc_id IN (SELECT unnest(?))",
             [list(doc_ids)],
-        ).fetchall()
-        return {int(r[0]): DocumentRow(*r) for r in rows}
+        )
+        docs = [columns.from_row(DocumentRow, r) for r in columns.named_rows(cursor)]
+        return {d.doc_id: d for d in docs}
 
     def dedup_settings(self) -> tuple[float, int] | None:
         """(threshold, boilerplate_min_docs) the latest run set for the views, if any."""
@@ -156,15 +158,14 @@ class ArchiveStore:
         return float(found["threshold"]), int(found["boilerplate_min_docs"])
 
 
-def _response(row: Sequence[Any], bodies: dict[tuple[str, str], bytes]) -> ArchivedResponse:
+def _response(row: _Row, bodies: dict[tuple[str, str], bytes]) -> ArchivedResponse:
     """An ArchivedResponse from a row of `_COLUMNS` and its file's body, decompressed."""
-    url, final_url, fetched_at, status, headers, ctype, charset, file, codec, size, sha = row
+    url, file = row["url"], row["archive_file"]
     body = bodies.get((url, file))
     if body is None:
         raise ArchiveMissing(f"the body of {url} is not in the archive file {file}")
-    return ArchivedResponse(
-        url=url, final_url=final_url, fetched_at=fetched_at, status_code=status,
-        headers=tuple((h["name"], h["value"]) for h in headers or ()),
-        content_type=ctype, charset=charset, body=decompress_body(body, codec, size),
-        body_sha256=sha,
-    )
+    return columns.from_row(ArchivedResponse, {
+        **row,
+        "headers": tuple((h["name"], h["value"]) for h in row["headers"] or ()),
+        "body": decompress_body(body, row["body_codec"], row["body_bytes"]),
+    })

@@ -2,12 +2,13 @@
 
 DuckDB runs a parameterized statement per row at about 10 µs to 1 ms (more with large
 values); a registered Arrow table goes in at millions of rows per second. Each function
-here turns records into the columns of one table, in the table's column order.
+here turns records into the columns of one table, named as the record names them
+(storage.columns); the INSERTs name the columns, so their order is free.
 """
 
 import contextlib
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
 import duckdb
@@ -15,10 +16,12 @@ import pyarrow as pa
 
 from extractors.records import Passage
 from fetching.records import FetchResult, Outcome
+from storage import columns
+from storage.archive import ArchivedResponse
 from storage.codec import ARCHIVE_CODEC, compress_body
-from storage.records import DocumentRow
+from storage.records import AttemptRow, DocumentRow, PassageRow
 
-_TS = pa.timestamp("us", tz="UTC")
+_TS = columns.TIMESTAMP
 _HEADERS = pa.list_(pa.struct([("name", pa.string()), ("value", pa.string())]))
 
 
@@ -32,26 +35,21 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> It
         con.unregister(name)
 
 
+# `fetches` was made before Attempt named the time an attempt started.
+_FETCHES_NAMES = {"started_at": "fetched_at"}
+
+
 def attempts_table(run_id: str, results: Sequence[FetchResult]) -> pa.Table:
     """One row per attempt of every result (the `fetches` table)."""
     rows = [
-        (r.url, a, i == len(r.attempts)) for r in results for i, a in enumerate(r.attempts, 1)
+        AttemptRow(run_id=run_id, attempt=a, is_final=i == len(r.attempts))
+        for r in results for i, a in enumerate(r.attempts, 1)
     ]
-    return pa.table({
-        "run_id": pa.array([run_id] * len(rows), pa.string()),
-        "url": pa.array([u for u, _, _ in rows], pa.string()),
-        "attempt": pa.array([a.attempt for _, a, _ in rows], pa.int32()),
-        "fetched_at": pa.array([a.started_at for _, a, _ in rows], _TS),
-        "status_code": pa.array([a.status_code for _, a, _ in rows], pa.int32()),
-        "final_url": pa.array([a.final_url for _, a, _ in rows], pa.string()),
-        "redirect_chain": pa.array([list(a.redirect_chain) for _, a, _ in rows],
-                                   pa.list_(pa.string())),
-        "outcome": pa.array([str(a.outcome) for _, a, _ in rows], pa.string()),
-        "error": pa.array([a.error for _, a, _ in rows], pa.string()),
-        "bytes": pa.array([a.bytes for _, a, _ in rows], pa.int64()),
-        "elapsed_ms": pa.array([a.elapsed_ms for _, a, _ in rows], pa.float64()),
-        "is_final": pa.array([last for _, _, last in rows], pa.bool_()),
+    table = columns.arrow_table(AttemptRow, rows, {
+        "attempt": pa.int32(), "status_code": pa.int32(),
+        "redirect_chain": pa.list_(pa.string()),
     })
+    return table.rename_columns([_FETCHES_NAMES.get(n, n) for n in table.column_names])
 
 
 def url_states_table(results: Sequence[FetchResult]) -> pa.Table:
@@ -72,53 +70,49 @@ def url_states_table(results: Sequence[FetchResult]) -> pa.Table:
 
 
 def responses_table(results: Sequence[FetchResult]) -> pa.Table:
-    """The raw response of each ok result with a body (the `responses` table)."""
-    ok = [r for r in results if r.outcome is Outcome.OK and r.body is not None]
-    bodies = [r.body or b"" for r in ok]
-    return pa.table({
-        "url": pa.array([r.url for r in ok], pa.string()),
-        "final_url": pa.array([r.final_url for r in ok], pa.string()),
+    """The raw response of each ok result with a body (the `responses` table, and the body).
+
+    ArchivedResponse's columns, but the body: it goes compressed to an archive file
+    (storage.body_files), which `responses` names in archive_file.
+    """
+    ok = [_archived(r) for r in results if r.outcome is Outcome.OK and r.body is not None]
+    table = columns.arrow_table(
+        ArchivedResponse, ok, {"status_code": pa.int32(), "headers": _HEADERS}, skip=("body",)
+    )
+    return table.append_column(
+        "body_bytes", pa.array([len(r.body) for r in ok], pa.int64())
+    ).append_column(
+        "body_compressed", pa.array([compress_body(r.body) for r in ok], pa.large_binary())
+    ).append_column("body_codec", pa.array([ARCHIVE_CODEC] * len(ok), pa.string()))
+
+
+def _archived(result: FetchResult) -> ArchivedResponse:
+    """The response an ok result with a body got, as the archive keeps it."""
+    if result.body is None or result.status_code is None or not result.attempts:
+        raise ValueError(f"{result.url}: an ok result without a response")
+    return ArchivedResponse(
+        url=result.url, final_url=result.final_url,
         # The response comes from the last attempt.
-        "fetched_at": pa.array([r.attempts[-1].started_at if r.attempts else None for r in ok],
-                               _TS),
-        "status_code": pa.array([r.status_code for r in ok], pa.int32()),
-        "headers": pa.array([[{"name": k, "value": v} for k, v in r.headers] for r in ok],
-                            _HEADERS),
-        "content_type": pa.array([r.content_type for r in ok], pa.string()),
-        "charset": pa.array([r.charset for r in ok], pa.string()),
-        "body_sha256": pa.array([hashlib.sha256(b).hexdigest() for b in bodies], pa.string()),
-        "body_bytes": pa.array([len(b) for b in bodies], pa.int64()),
-        "body_compressed": pa.array([compress_body(b) for b in bodies], pa.large_binary()),
-        "body_codec": pa.array([ARCHIVE_CODEC] * len(ok), pa.string()),
-    })
+        fetched_at=result.attempts[-1].started_at, status_code=result.status_code,
+        headers=result.headers, content_type=result.content_type, charset=result.charset,
+        body=result.body, body_sha256=hashlib.sha256(result.body).hexdigest(),
+    )
+
+
+# Columns of `documents` that storage derives from a DocumentRow rather than stores as given.
+_DOCUMENT_DERIVED: tuple[tuple[str, pa.DataType, Callable[[DocumentRow], object]], ...] = (
+    ("text_chars", pa.int32(), lambda d: len(d.content.text)),
+    ("content_sha256", pa.string(), lambda d: d.content_sha256),
+    ("first_seen", columns.TIMESTAMP, lambda d: d.extracted_at),  # kept on update (store.py)
+)
 
 
 def documents_table(docs: Sequence[DocumentRow]) -> pa.Table:
-    """Document rows (the `documents` table); `first_seen` is the extraction time."""
-    def col(values: list[object], kind: pa.DataType) -> pa.Array:
-        return pa.array(values, kind)
-
-    text = pa.string()
-    return pa.table({
-        "doc_id": col([d.doc_id for d in docs], pa.int64()),
-        "kind": col([d.kind for d in docs], text),
-        "url": col([d.url for d in docs], text),
-        "canonical_url": col([d.canonical_url for d in docs], text),
-        "title": col([d.title for d in docs], text),
-        "author": col([d.author for d in docs], text),
-        "published": col([d.published for d in docs], text),
-        "sitename": col([d.sitename for d in docs], text),
-        "hostname": col([d.hostname for d in docs], text),
-        "language": col([d.language for d in docs], text),
-        "description": col([d.description for d in docs], text),
-        "text": col([d.text for d in docs], pa.large_string()),
-        "text_chars": col([len(d.text) for d in docs], pa.int32()),
-        "content_sha256": col([d.content_sha256 for d in docs], text),
-        "extractor": col([d.extractor for d in docs], text),
-        "extractor_version": col([d.extractor_version for d in docs], text),
-        "first_seen": col([d.extracted_at for d in docs], _TS),
-        "extracted_at": col([d.extracted_at for d in docs], _TS),
-    })
+    """Document rows (the `documents` table): DocumentRow's columns and the derived ones."""
+    table = columns.arrow_table(DocumentRow, docs, {"text": pa.large_string()})
+    for name, kind, value in _DOCUMENT_DERIVED:
+        table = table.append_column(name, pa.array([value(d) for d in docs], kind))
+    return table
 
 
 def passages_table(
@@ -128,17 +122,11 @@ def passages_table(
 ) -> pa.Table:
     """The passages of each document in `doc_ids` (the `passages` table)."""
     rows = [
-        (doc_id, p, key)
+        PassageRow(doc_id, p, *key)
         for doc_id, ps, ks in zip(doc_ids, passages, keys, strict=True)
         for p, key in zip(ps, ks, strict=True)
     ]
-    return pa.table({
-        "doc_id": pa.array([d for d, _, _ in rows], pa.int64()),
-        "ordinal": pa.array([p.ordinal for _, p, _ in rows], pa.int32()),
-        "text": pa.array([p.text for _, p, _ in rows], pa.string()),
-        "norm_hash": pa.array([k[0] for _, _, k in rows], pa.int64()),
-        "counts_for_repeats": pa.array([k[1] for _, _, k in rows], pa.bool_()),
-    })
+    return columns.arrow_table(PassageRow, rows, {"ordinal": pa.int32()})
 
 
 def links_table(links: Sequence[tuple[str, int | None, str | None]]) -> pa.Table:

@@ -4,43 +4,60 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from extractors.records import ExtractedDocument, Passage
+from fetching.records import Attempt
 from storage.outcomes import Step
 
 
 @dataclass(frozen=True, slots=True)
 class DocumentRow:
-    """A document as stored: identity, metadata and text."""
+    """A document as stored: identity and provenance, and the extracted text and metadata.
+
+    Its columns (storage.columns) are these fields with `content`'s in its place; the
+    `documents` table adds text_chars, content_sha256 and first_seen (storage.bulk).
+    """
 
     doc_id: int
     kind: str
     url: str
-    text: str
     extracted_at: datetime
     extractor: str
     extractor_version: str
-    title: str | None = None
-    author: str | None = None
-    published: str | None = None
-    sitename: str | None = None
-    hostname: str | None = None
-    language: str | None = None
-    description: str | None = None
-    canonical_url: str | None = None
+    content: ExtractedDocument
 
     @property
     def content_sha256(self) -> str:
         """SHA-256 of the text, the document's exact-content identity."""
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        return hashlib.sha256(self.content.text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class PassageRow:
+    """A passage as stored (the `passages` table): its document, and its normalized key."""
+
+    doc_id: int
+    passage: Passage
+    norm_hash: int
+    counts_for_repeats: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    """A fetch attempt as stored (the `fetches` table): its run, and whether it was the last."""
+
+    run_id: str
+    attempt: Attempt
+    is_final: bool
 
 
 @dataclass(frozen=True, slots=True)
 class SeedRow:
-    """A seed file as read by a run."""
+    """A seed file as read by a run (the `seeds` table, but for first_seen and last_seen)."""
 
     path: str
     doc_id: int | None
     sha256: str | None
-    size: int | None
+    bytes: int | None
     encoding: str | None
     status: str
     reason: str | None
@@ -56,7 +73,7 @@ def document_id(kind: str, key: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class StepFailure:
-    """An item a dedup step could not process in a run, and why (the `step_failures` table)."""
+    """An item a dedup step could not process in a run, and why (a `step_failures` row)."""
 
     stage: Step
     item: int | None  # documents.doc_id or passages.norm_hash; None for a whole step

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from extractors.records import Citation, Passage
 from fetching.records import FetchRequest, FetchResult, Validators
-from storage import bulk
+from storage import bulk, columns
 from storage.body_files import BODY_COLUMNS, archive_dir_of, write_bodies
 from storage.dedup_store import DedupStore
 from storage.outcomes import RunStatus, Stage
@@ -87,28 +87,24 @@ class Store:
         if not failures:
             return
         with self.transaction():
+            names = columns.column_names(StepFailure)
             self.con.executemany(
-                "INSERT INTO step_failures VALUES (?, ?, ?, ?, ?)",
-                [[run_id, f.stage, f.item, f.error, now] for f in failures],
+                f"INSERT INTO step_failures (run_id, {', '.join(names)}, failed_at) "
+                f"VALUES (?, {', '.join('?' for _ in names)}, ?)",
+                [[run_id, *columns.values(f), now] for f in failures],
             )
 
     # seeds and documents ----------------------------------------------------------------
 
     def save_seed(self, seed: SeedRow, now: datetime) -> None:
         """Insert or update a seed file's row."""
+        names = columns.column_names(SeedRow)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in names if c != "path")
         self.con.execute(
-            """
-            INSERT INTO seeds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (path) DO UPDATE SET
-              doc_id = excluded.doc_id, sha256 = excluded.sha256, bytes = excluded.bytes,
-              encoding = excluded.encoding, status = excluded.status,
-              reason = excluded.reason, citations = excluded.citations,
-              rejected_links = excluded.rejected_links, last_seen = excluded.last_seen
-            """,
-            [
-                seed.path, seed.doc_id, seed.sha256, seed.size, seed.encoding, seed.status,
-                seed.reason, seed.citations, seed.rejected_links, now, now,
-            ],
+            f"INSERT INTO seeds ({', '.join(names)}, first_seen, last_seen) "
+            f"VALUES ({', '.join('?' for _ in names)}, ?, ?) "
+            f"ON CONFLICT (path) DO UPDATE SET {updates}, last_seen = excluded.last_seen",
+            [*columns.values(seed), now, now],
         )
 
     def save_document(
@@ -168,29 +164,21 @@ class Store:
                 [docs[i].doc_id for i in kept], [passages[i] for i in kept], [keys[i] for i in kept]
             )
             with bulk.registered(self.con, "new_passages", table) as t:
-                self.con.execute(
-                    "INSERT INTO passages (doc_id, ordinal, text, norm_hash, counts_for_repeats) "
-                    f"SELECT * FROM {t}"
-                )
+                names = ", ".join(table.column_names)
+                self.con.execute(f"INSERT INTO passages ({names}) SELECT {names} FROM {t}")
         dedup_index.forget_vanished_passages(old_hashes)
         return changed
 
     def _upsert_documents(self, table: pa.Table) -> None:
-        columns = ", ".join(table.column_names)
+        names = table.column_names
+        # A document keeps its kind and the time it was first stored; the rest is replaced.
+        updates = ", ".join(
+            f"{c} = excluded.{c}" for c in names if c not in ("doc_id", "kind", "first_seen")
+        )
         with bulk.registered(self.con, "new_documents", table):
             self.con.execute(
-                f"""
-                INSERT INTO documents ({columns}) SELECT {columns} FROM new_documents
-                ON CONFLICT (doc_id) DO UPDATE SET
-                  url = excluded.url, canonical_url = excluded.canonical_url,
-                  title = excluded.title, author = excluded.author,
-                  published = excluded.published, sitename = excluded.sitename,
-                  hostname = excluded.hostname, language = excluded.language,
-                  description = excluded.description, text = excluded.text,
-                  text_chars = excluded.text_chars, content_sha256 = excluded.content_sha256,
-                  extractor = excluded.extractor, extractor_version = excluded.extractor_version,
-                  extracted_at = excluded.extracted_at
-                """
+                f"INSERT INTO documents ({', '.join(names)}) SELECT {', '.join(names)} "
+                f"FROM new_documents ON CONFLICT (doc_id) DO UPDATE SET {updates}"
             )
 
     def save_citations(self, doc_id: int, citations: Iterable[Citation], now: datetime) -> None:
@@ -222,13 +210,12 @@ class Store:
         """FetchRequests for `urls`, with the validators stored for each."""
         if not urls:
             return []
-        found = dict(
-            (row[0], Validators(row[1], row[2]))
-            for row in self.con.execute(
-                "SELECT url, etag, last_modified FROM urls WHERE url IN (SELECT unnest(?))",
-                [list(urls)],
-            ).fetchall()
+        cursor = self.con.execute(
+            f"SELECT url, {columns.select_list(Validators)} FROM urls "
+            "WHERE url IN (SELECT unnest(?))",
+            [list(urls)],
         )
+        found = {row["url"]: columns.from_row(Validators, row) for row in columns.named_rows(cursor)}
         return [FetchRequest(u, found.get(u, Validators())) for u in urls]
 
     def fresh_urls(
@@ -259,8 +246,10 @@ class Store:
         if not results:
             return
         con = self.con
-        with bulk.registered(con, "new_attempts", bulk.attempts_table(run_id, results)) as t:
-            con.execute(f"INSERT INTO fetches ({_FETCH_COLUMNS}) SELECT * FROM {t}")
+        attempts = bulk.attempts_table(run_id, results)
+        with bulk.registered(con, "new_attempts", attempts) as t:
+            names = ", ".join(attempts.column_names)
+            con.execute(f"INSERT INTO fetches ({names}) SELECT {names} FROM {t}")
         with bulk.registered(con, "new_states", bulk.url_states_table(results)):
             con.execute(
                 """
@@ -289,9 +278,8 @@ class Store:
             "archive_file", pa.array([name] * responses.num_rows, pa.string())
         )
         with bulk.registered(self.con, "new_responses", meta) as t:
-            self.con.execute(
-                f"INSERT OR REPLACE INTO responses ({_RESPONSE_COLUMNS}) SELECT * FROM {t}"
-            )
+            names = ", ".join(meta.column_names)
+            self.con.execute(f"INSERT OR REPLACE INTO responses ({names}) SELECT {names} FROM {t}")
         self.con.execute(
             "INSERT INTO archive_files VALUES (?, ?, ?, ?, ?)",
             [name, run_id, responses.num_rows, (folder / name).stat().st_size, at],
@@ -311,12 +299,3 @@ class Store:
                 "FROM new_links n WHERE urls.url = n.url"
             )
 
-
-_FETCH_COLUMNS = (
-    "run_id, url, attempt, fetched_at, status_code, final_url, redirect_chain, outcome, "
-    "error, bytes, elapsed_ms, is_final"
-)
-_RESPONSE_COLUMNS = (
-    "url, final_url, fetched_at, status_code, headers, content_type, charset, body_sha256, "
-    "body_bytes, body_codec, archive_file"
-)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from dedup.lsh import params_fingerprint
 from extractors.passages import split_passages
+from extractors.records import ExtractedDocument
 from pipeline.dedup_step import DedupConfig, index_passages, rebuild_clusters, sign_and_verify
 from pipeline.steps import passage_keys
 from storage.dedup_store import DedupStore
@@ -33,15 +34,18 @@ def night(con: duckdb.DuckDBPyConnection, site: ChangingSite, at: datetime, batc
     docs = [
         DocumentRow(
             doc_id=document_id("page", path), kind="page", url=f"http://site.test{path}",
-            text="\n".join([page.title, *page.paragraphs, BOILERPLATE]), extracted_at=at,
-            extractor="test", extractor_version="1", title=page.title, hostname="site.test",
+            extracted_at=at, extractor="test", extractor_version="1",
+            content=ExtractedDocument(
+                text="\n".join([page.title, *page.paragraphs, BOILERPLATE]), title=page.title,
+                hostname="site.test",
+            ),
         )
         for path, page in sorted(site.pages.items())
     ]
     store, dstore = Store(con), DedupStore(con)
     for start in range(0, len(docs), batch):
         chunk = docs[start : start + batch]
-        passages = [split_passages(d.text) for d in chunk]
+        passages = [split_passages(d.content.text) for d in chunk]
         with store.transaction():
             store.save_documents(chunk, passages, [passage_keys(p) for p in passages])
     pending = dstore.documents_to_index(params_fingerprint(CONFIG.params))

@@ -53,7 +53,7 @@ def test_huge_file_is_cut_at_the_cap_and_recorded(tmp_path: Path) -> None:
     assert f.stat().st_size >= 200_000_000
     seed = read(f, SeedLimits(max_bytes=5_000_000, max_urls=10))
     assert seed.row.status == "ok" and seed.row.reason is not None
-    assert seed.row.reason.startswith("truncated") and seed.row.size == 5_000_000
+    assert seed.row.reason.startswith("truncated") and seed.row.bytes == 5_000_000
 
 
 def test_a_hundred_thousand_urls_are_capped_and_recorded(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from dedup.lsh import params_fingerprint
 from dedup.normalize import tokenize
 from dedup.passages import passage_hash, passage_key
 from dedup.verify import DuplicatePair
-from extractors.records import Passage
+from extractors.records import ExtractedDocument, Passage
 from pipeline.dedup_step import DedupConfig, index_passages, sign_and_verify
 from storage.dedup_store import DedupStore
 from storage.records import DocumentRow
@@ -45,8 +45,9 @@ def save(
 ) -> None:
     """Store one document with one passage per non-empty line, keyed as a run keys them."""
     doc = DocumentRow(
-        doc_id=doc_id, kind="page", url=f"https://{site}/{doc_id}", text=text, extracted_at=AT,
-        extractor="test", extractor_version="1", hostname=site,
+        doc_id=doc_id, kind="page", url=f"https://{site}/{doc_id}", extracted_at=AT,
+        extractor="test", extractor_version="1",
+        content=ExtractedDocument(text=text, hostname=site),
     )
     # Lines, not split_passages: it reads a few short lines as one hard-wrapped paragraph.
     lines = [line for line in text.splitlines() if line.strip()]

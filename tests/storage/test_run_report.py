@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from extractors.records import Passage
+from extractors.records import ExtractedDocument, Passage
 from storage.records import DocumentRow, document_id
 from storage.run_report import RunReport
 from storage.schema import migrate
@@ -26,8 +26,9 @@ def store() -> Iterator[Store]:
 
 def save(store: Store, url: str, paragraphs: list[str], title: str | None = None) -> int:
     doc = DocumentRow(
-        doc_id=document_id("page", url), kind="page", url=url, text="\n".join(paragraphs),
-        extracted_at=AT, extractor="test", extractor_version="1", title=title,
+        doc_id=document_id("page", url), kind="page", url=url, extracted_at=AT,
+        extractor="test", extractor_version="1",
+        content=ExtractedDocument(text="\n".join(paragraphs), title=title),
     )
     passages = [Passage(i, p) for i, p in enumerate(paragraphs)]
     store.save_document(doc, passages, [(hash(p) & 0x7FFFFFFF, True) for p in paragraphs])
