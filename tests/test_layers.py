@@ -4,6 +4,7 @@ Every import counts, also those inside functions (a lazy import still ties two m
 """
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,3 +94,17 @@ def test_no_import_cycle() -> None:
     for module in sorted(GRAPH):
         if module not in state:
             visit(module)
+
+
+def test_the_architecture_page_matches_the_code() -> None:
+    """docs/ARCHITECTURE.md names every package in layer order, and only paths that exist."""
+    page = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    rows = [line.split("|")[1].strip(" `/") for line in page.splitlines() if line.startswith("| `")]
+    in_order = [name for name in rows if name in LAYERS]
+    assert in_order == sorted(LAYERS, key=lambda n: (LAYERS[n], list(LAYERS).index(n)))
+    for path in re.findall(r"`((?:[a-z_]+/)+[a-z_]+\.(?:py|yaml|md))`", page):
+        assert (ROOT / path).exists(), f"docs/ARCHITECTURE.md names {path}, which does not exist"
+    for name in re.findall(r"`([A-Z][A-Za-z]+|[A-Z_]{4,})`", page):
+        assert any(
+            name in p.read_text(encoding="utf-8") for p in MODULES.values()
+        ), f"docs/ARCHITECTURE.md names {name}, which no module defines"
