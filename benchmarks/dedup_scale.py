@@ -1,32 +1,18 @@
-"""Scale of recite's dedup library: throughput per stage, index size, incremental cost.
+"""Scale of recite's dedup: the incremental path a nightly run takes, against growing stores.
 
-This is the pure-library part (no DuckDB): documents are held in memory. It
-builds ``--docs`` synthetic documents from the paragraphs and vocabulary of a
-corpus (or from a built-in word list when no corpus is given), plants
-near-duplicates among them, then times every stage of the pipeline over the
-whole batch:
+For each store size in ``--stores`` a fresh database is built synthetically (documents,
+random signatures with their band keys, and stored pairs for ``--pair-rate`` of the
+documents, bulk-inserted through Arrow, plus ``--new / 2`` real documents that the
+night's copies will match), then, in a fresh process, ``--new`` documents (half of them
+edited copies of stored ones) are added through `pipeline.dedup_step` and
+`storage.dedup_store`, the code a run executes: documents to index, signing and band keys
+stored, the band join against the whole index, exact-duplicate join, verification, and
+the clusters rebuilt from all stored pairs. It prints the time of each step and the peak
+memory (maximum resident set) of that process. The documents are made from the
+paragraphs and vocabulary of ``--corpus`` (a built-in word list without one).
 
-    shingle sets -> signatures -> band keys -> candidate pairs -> verify -> cluster
-
-and then the nightly case: ``--new`` new documents (half of them edited
-copies of old ones) against the stored band keys of the old ones. The
-incremental cost should follow the number of new documents, not the size of
-the index.
-
-    python benchmarks/dedup_scale.py --corpus /work/shared/corpus/aeb/html --docs 20000
-
-With ``--stores 100000,300000,1000000`` it measures instead the real incremental path
-through DuckDB, as a nightly run takes it: for each store size a fresh database is built
-synthetically (documents, random signatures with their band keys, and stored pairs for
-``--pair-rate`` of the documents, bulk-inserted through Arrow, plus ``--new / 2`` real
-documents that the night's copies will match), then, in a fresh process, ``--new``
-documents (half of them edited copies of stored ones) are added through
-`pipeline.dedup_step` and `storage.dedup_store`: documents to index, signing and band
-keys stored, the band join against the whole index, exact-duplicate join,
-verification, and the clusters rebuilt from all stored pairs. It prints the time of
-each step and the peak memory (maximum resident set) of that process.
-
-    python benchmarks/dedup_scale.py --stores 100000,300000,1000000 --new 10000
+    python benchmarks/dedup_scale.py --corpus ../shared/corpus/aeb/html \
+        --stores 100000,300000,1000000 --new 10000
 """
 
 import argparse
@@ -39,25 +25,23 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from dedup.cluster import DocInfo, cluster
-from dedup.lsh import band_keys, candidate_pairs, params_fingerprint
+from dedup.lsh import band_keys, params_fingerprint
 from dedup.minhash import MinHashParams, signatures
 from dedup.shingles import shingle_hash_sets
-from dedup.verify import NEAR_DUPLICATE_JACCARD, content_hash, verify
+from dedup.verify import content_hash
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_corpus import load_texts  # a sibling module
 
-T = TypeVar("T")
 _FALLBACK_WORDS = (
     "security europe russia union talks minister foreign said would nato ukraine treaty "
     "guarantees january moscow brussels washington diplomacy border troops gas deliveries "
@@ -105,14 +89,14 @@ def edit(text: str, rate: float, rng: random.Random, vocab: Sequence[str]) -> st
     return "\n".join(lines)
 
 
-def timed(label: str, items: int, fn: Callable[[], T]) -> T:
-    """Run `fn`, print its wall time and items/s, and return its result."""
-    start = time.perf_counter()
-    result = fn()
-    seconds = time.perf_counter() - start
-    rate = items / seconds if seconds > 0 else float("inf")
-    print(f"  {label:34s} {seconds:8.3f} s  {rate:12.0f} docs/s")
-    return result
+
+
+
+
+
+
+_BUILD_CHUNK = 100_000
+_T0 = datetime(2022, 1, 1, tzinfo=UTC)
 
 
 def batched_sets(texts: Sequence[str], k: int, batch: int = 1000) -> list[npt.NDArray[np.uint64]]:
@@ -121,21 +105,6 @@ def batched_sets(texts: Sequence[str], k: int, batch: int = 1000) -> list[npt.ND
     for start in range(0, len(texts), batch):
         sets.extend(shingle_hash_sets(texts[start : start + batch], k))
     return sets
-
-
-def doc_infos(ids: Sequence[int], texts: Sequence[str]) -> list[DocInfo]:
-    """Give every document a first-seen time, length and URL for the canonical rule."""
-    t0 = datetime(2022, 1, 1, tzinfo=UTC)
-    return [
-        DocInfo(i, t0 + timedelta(minutes=i), len(t), f"https://example.test/{i}")
-        for i, t in zip(ids, texts, strict=True)
-    ]
-
-
-# the DuckDB store: the incremental path a nightly run takes -------------------------------
-
-_BUILD_CHUNK = 100_000
-_T0 = datetime(2022, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,84 +348,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=None, help="directory of *.html(.gz) pages")
     parser.add_argument("--limit", type=int, default=None, help="use at most this many pages")
-    parser.add_argument("--docs", type=int, default=20_000, help="documents in the stored index")
     parser.add_argument("--new", type=int, default=1_000, help="new documents of the night")
-    parser.add_argument("--dup-rate", type=float, default=0.05, help="share of planted near-dups")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--stores", default=None,
-                        help="comma-separated store sizes: measure the DuckDB path instead")
+    parser.add_argument("--stores", default="100000,300000,1000000",
+                        help="comma-separated store sizes (documents stored before the night)")
     parser.add_argument("--pair-rate", type=float, default=0.02,
-                        help="share of stored documents in a stored pair (store mode)")
+                        help="share of stored documents in a stored pair")
     parser.add_argument("--dedup-batch", type=int, default=2000,
                         help="documents signed per batch, as the flow's dedup_batch")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Build the documents, time each stage, then the incremental run."""
+    """Time adding the night's documents to each store size."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("--_build", "--_add"):
         return child_main(argv)
-    args = parse_args(argv)
-    if args.stores:
-        return store_benchmark(args)
-    rng = random.Random(args.seed)
-    params = MinHashParams()
-    paragraphs = load_paragraphs(args.corpus, args.limit)
-    if not paragraphs:
-        print("no paragraphs to build documents from", file=sys.stderr)
-        return 1
-    old_texts = make_documents(args.docs, paragraphs, rng, args.dup_rate)
-    words = sum(len(t.split()) for t in old_texts)
-    print(f"{len(old_texts)} documents, {words} words ({words / len(old_texts):.0f} per document)")
-
-    n = len(old_texts)
-    old_ids = list(range(n))
-    print("full batch:")
-    old_sets = timed("shingle sets", n, lambda: batched_sets(old_texts, params.shingle_size))
-    old_sigs = timed("signatures", n, lambda: signatures(old_sets, params))
-    old_keys = timed("band keys", n, lambda: band_keys(old_sigs, params))
-    no_keys = np.empty((0, params.bands), dtype=np.uint64)
-    candidates = timed(
-        "candidate pairs", n, lambda: candidate_pairs(old_keys, old_ids, no_keys, [])
-    )
-    by_id = dict(enumerate(old_sets))
-    pairs = timed("verify", n, lambda: verify(candidates, by_id, NEAR_DUPLICATE_JACCARD))
-    infos = doc_infos(old_ids, old_texts)
-    members = timed("cluster", n, lambda: cluster(pairs, infos))
-    print(
-        f"  {len(candidates)} candidates, {len(pairs)} verified pairs, "
-        f"{len({m.cluster_id for m in members})} clusters"
-    )
-    shingle_bytes = sum(s.nbytes for s in old_sets)
-    print(
-        f"  index: band keys {old_keys.nbytes / n:.0f} B/doc, signatures "
-        f"{old_sigs.nbytes / n:.0f} B/doc, shingle sets {shingle_bytes / n:.0f} B/doc"
-    )
-
-    m = args.new
-    vocab = sorted({w for p in paragraphs for w in p})
-    new_texts = [
-        edit(rng.choice(old_texts), 0.02, rng, vocab) if i % 2 == 0 else t
-        for i, t in enumerate(make_documents(m, paragraphs, rng, 0.0))
-    ]
-    new_ids = list(range(n, n + m))
-    print(f"incremental: {m} new documents against {n} stored")
-    new_sets = timed("shingle sets", m, lambda: batched_sets(new_texts, params.shingle_size))
-    new_keys = timed(
-        "signatures + band keys", m, lambda: band_keys(signatures(new_sets, params), params)
-    )
-    new_candidates = timed(
-        "candidate pairs (new x stored)",
-        m,
-        lambda: candidate_pairs(new_keys, new_ids, old_keys, old_ids),
-    )
-    by_id.update(zip(new_ids, new_sets, strict=True))
-    new_pairs = timed("verify", m, lambda: verify(new_candidates, by_id, NEAR_DUPLICATE_JACCARD))
-    all_infos = infos + doc_infos(new_ids, new_texts)
-    timed("re-cluster (all pairs)", m, lambda: cluster([*pairs, *new_pairs], all_infos))
-    print(f"  {len(new_candidates)} candidates, {len(new_pairs)} verified pairs")
-    return 0
+    return store_benchmark(parse_args(argv))
 
 
 if __name__ == "__main__":

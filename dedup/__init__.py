@@ -14,7 +14,6 @@ from dedup.cluster import ClusterMember, DocInfo, canonical_key, cluster
 from dedup.lsh import (
     EMPTY_BAND_KEY,
     band_keys,
-    candidate_pairs,
     candidate_probability,
     choose_banding,
 )
@@ -38,7 +37,6 @@ from dedup.verify import (
     NEAR_DUPLICATE_JACCARD,
     DuplicatePair,
     content_hash,
-    exact_duplicate_pairs,
     jaccard,
     verify,
 )
@@ -54,7 +52,6 @@ __all__ = [
     "DuplicatePair",
     "MinHashParams",
     "band_keys",
-    "candidate_pairs",
     "candidate_probability",
     "canonical_key",
     "choose_banding",
@@ -62,7 +59,6 @@ __all__ = [
     "content_hash",
     "counts_for_repeats",
     "datasketch_hashfunc",
-    "exact_duplicate_pairs",
     "jaccard",
     "normalize",
     "passage_hash",

@@ -27,16 +27,14 @@ runs, and keys made under other parameters never join. The key 0 is
 reserved: it marks the bands of an empty document, which must never match
 anything, and a real band hash that comes out 0 is mapped to 1.
 
-Cost: a band bucket shared by b documents yields b*(b-1)/2 pairs. Exact
-copies all share every bucket, so collapse them by content hash first
-(`dedup.verify.exact_duplicate_pairs`) when a corpus may hold many copies of
-one page.
+The candidate join itself runs in SQL over the stored keys
+(`storage.dedup_store.DedupStore.candidate_pairs`). Cost: a band bucket shared by b
+documents yields b*(b-1)/2 pairs, so exact copies (which share every bucket) are
+joined on their normalized content hash instead (`DedupStore.exact_pairs`).
 """
 
-from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
 
 from dedup.hashing import SEQUENCE_BASE, U64Array, fmix64, fmix64_int, text_hash
 from dedup.minhash import MinHashParams, Signatures, is_empty_signature
@@ -88,75 +86,3 @@ def band_keys(signatures: Signatures, params: MinHashParams) -> U64Array:
     keys[keys == np.uint64(EMPTY_BAND_KEY)] = np.uint64(1)
     keys[is_empty_signature(signatures, params)] = np.uint64(EMPTY_BAND_KEY)
     return keys
-
-
-def candidate_pairs(
-    new_keys: U64Array,
-    new_ids: Sequence[int] | npt.NDArray[np.integer],
-    old_keys: U64Array,
-    old_ids: Sequence[int] | npt.NDArray[np.integer],
-) -> set[tuple[int, int]]:
-    """Return (smaller id, larger id) pairs sharing a band key: new-new and new-old, not old-old."""
-    new_keys = np.asarray(new_keys, dtype=np.uint64)
-    old_keys = np.asarray(old_keys, dtype=np.uint64)
-    new_id_arr = np.asarray(new_ids, dtype=np.int64)
-    old_id_arr = np.asarray(old_ids, dtype=np.int64)
-    if new_keys.ndim != 2 or new_keys.shape[0] != new_id_arr.size:
-        raise ValueError("new_keys must be (n x bands) with one id per row")
-    if old_keys.size == 0:
-        old_keys = np.empty((0, new_keys.shape[1]), dtype=np.uint64)
-    if old_keys.ndim != 2 or old_keys.shape[0] != old_id_arr.size:
-        raise ValueError("old_keys must be (m x bands) with one id per row")
-    if old_keys.shape[1] != new_keys.shape[1]:
-        raise ValueError("new_keys and old_keys have different numbers of bands")
-    pairs: set[tuple[int, int]] = set()
-    is_new_part = np.ones(new_id_arr.size, dtype=bool)
-    for band in range(new_keys.shape[1]):
-        new_column = new_keys[:, band]
-        old_column = old_keys[:, band]
-        # Only old rows whose key some new row shares can pair: find them by
-        # binary search in the (small) sorted new keys, O(m log n), so that a
-        # large old index costs one pass per band, not a sort.
-        matching = _members_of(old_column, np.unique(new_column))
-        column = np.concatenate((new_column, old_column[matching]))
-        ids = np.concatenate((new_id_arr, old_id_arr[matching]))
-        is_new = np.concatenate((is_new_part, np.zeros(int(matching.sum()), dtype=bool)))
-        _collect_band(column, ids, is_new, pairs)
-    return pairs
-
-
-def _members_of(values: U64Array, sorted_set: U64Array) -> npt.NDArray[np.bool_]:
-    """Return, for each value, whether it occurs in the sorted unique array `sorted_set`."""
-    if sorted_set.size == 0 or values.size == 0:
-        return np.zeros(values.size, dtype=bool)
-    positions = np.searchsorted(sorted_set, values)
-    positions[positions == sorted_set.size] = sorted_set.size - 1
-    found: npt.NDArray[np.bool_] = sorted_set[positions] == values
-    return found
-
-
-def _collect_band(
-    column: U64Array,
-    ids: npt.NDArray[np.int64],
-    is_new: npt.NDArray[np.bool_],
-    pairs: set[tuple[int, int]],
-) -> None:
-    """Add the pairs of one band: documents whose key in this band is equal (and not 0)."""
-    if column.size < 2:
-        return
-    order = np.argsort(column, kind="stable")
-    sorted_keys = column[order]
-    # Groups of equal keys: [start, end) runs in the sorted order.
-    boundaries = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
-    starts = np.concatenate(([0], boundaries))
-    ends = np.concatenate((boundaries, [sorted_keys.size]))
-    shared = (ends - starts > 1) & (sorted_keys[starts] != np.uint64(EMPTY_BAND_KEY))
-    for start, end in zip(starts[shared].tolist(), ends[shared].tolist(), strict=True):
-        members = order[start:end]
-        group_ids = ids[members].tolist()
-        group_new = is_new[members].tolist()
-        for i in range(len(group_ids)):
-            for j in range(i + 1, len(group_ids)):
-                a, b = group_ids[i], group_ids[j]
-                if a != b and (group_new[i] or group_new[j]):
-                    pairs.add((a, b) if a < b else (b, a))

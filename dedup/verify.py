@@ -7,14 +7,13 @@ similarity of the two shingle-hash sets, and only pairs at or above the
 threshold are reported; no MinHash estimate is ever reported as a
 similarity.
 
-Exact duplicates (same normalized content hash) are reported as pairs with
-Jaccard 1.0 (`exact_duplicate_pairs`); verification gives them 1.0 too,
-since equal normalized texts have equal shingle sets. Empty documents (empty
+Exact duplicates (same normalized content hash, joined in SQL by
+`storage.dedup_store.DedupStore.exact_pairs`) are pairs with Jaccard 1.0; verification
+gives them 1.0 too, since equal normalized texts have equal shingle sets. Empty documents (empty
 shingle sets) have Jaccard 0.0 with everything, including each other: an
 empty text carries no evidence of being a copy.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -26,10 +25,6 @@ from dedup.normalize import normalize
 NEAR_DUPLICATE_JACCARD = 0.8
 """Exact Jaccard from which two documents are near-duplicates, unless the caller says
 otherwise (the default banding of `dedup.lsh` is chosen to find such pairs)."""
-
-EMPTY_TEXT_HASH = text_hash("")
-"""`text_hash` of the empty normalized text; `exact_duplicate_pairs` ignores it."""
-
 
 @dataclass(frozen=True, slots=True, order=True)
 class DuplicatePair:
@@ -95,18 +90,3 @@ def verify(
         if similarity >= threshold:
             verified[(a, b)] = DuplicatePair(a, b, similarity)
     return sorted(verified.values())
-
-
-def exact_duplicate_pairs(content_hashes: Mapping[int, int]) -> list[DuplicatePair]:
-    """Return every pair of documents with equal normalized content hash, with Jaccard 1.0."""
-    groups: defaultdict[int, list[int]] = defaultdict(list)
-    for doc_id, content_hash in content_hashes.items():
-        if content_hash != EMPTY_TEXT_HASH:
-            groups[content_hash].append(doc_id)
-    pairs = [
-        DuplicatePair(ids[i], ids[j], 1.0)
-        for ids in (sorted(group) for group in groups.values())
-        for i in range(len(ids))
-        for j in range(i + 1, len(ids))
-    ]
-    return sorted(pairs)

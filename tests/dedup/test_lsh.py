@@ -6,7 +6,6 @@ import pytest
 from dedup.lsh import (
     EMPTY_BAND_KEY,
     band_keys,
-    candidate_pairs,
     candidate_probability,
     choose_banding,
 )
@@ -58,51 +57,8 @@ def test_identical_bands_in_different_positions_get_different_keys() -> None:
     assert keys[0, 0] != keys[0, 1]
 
 
-def test_empty_documents_get_the_reserved_key_and_never_pair() -> None:
+def test_empty_documents_get_the_reserved_key() -> None:
+    # That they never pair: tests/storage/test_dedup_store.py, over the stored join.
     keys = _keys(["", "", SEED_001])
     assert np.all(keys[:2] == EMPTY_BAND_KEY)
-    assert candidate_pairs(keys, [1, 2, 3], keys[:0], []) == set()
-
-
-def test_candidate_pairs_new_new_and_new_old_but_not_old_old() -> None:
-    a = SEED_001
-    b = SEED_001.replace("Borrell stressed", "Borrell insisted", 1)
-    keys = _keys([a, b, a, "something else entirely, not like the others at all"])
-    old = keys[:2]
-    new = keys[2:]
-    pairs = candidate_pairs(new, [30, 40], old, [10, 20])
-    assert (10, 30) in pairs and (20, 30) in pairs
-    assert (10, 20) not in pairs  # both old: found in an earlier run
-    assert all(40 not in p for p in pairs)
-
-
-def test_candidate_pairs_are_ordered_and_skip_self() -> None:
-    keys = _keys([SEED_001, SEED_001])
-    assert candidate_pairs(keys, [9, 3], keys[:0], []) == {(3, 9)}
-    # The same id as new and old (a re-extracted document) is not its own pair.
-    assert candidate_pairs(keys[:1], [5], keys[:1], [5]) == set()
-
-
-def test_candidate_pairs_checks_shapes() -> None:
-    keys = _keys([SEED_001])
-    with pytest.raises(ValueError):
-        candidate_pairs(keys, [1, 2], keys[:0], [])
-
-
-def test_candidate_pairs_equal_brute_force() -> None:
-    rng = np.random.default_rng(5)
-    # Few distinct keys, so that many rows collide; 0 is the reserved key.
-    new = rng.integers(0, 6, size=(30, 4)).astype(np.uint64)
-    old = rng.integers(0, 6, size=(50, 4)).astype(np.uint64)
-    new_ids = list(range(100, 130))
-    old_ids = list(range(50))
-    expected = set()
-    rows = [(i, r, True) for i, r in zip(new_ids, new, strict=True)] + [
-        (i, r, False) for i, r in zip(old_ids, old, strict=True)
-    ]
-    for x in range(len(rows)):
-        for y in range(x + 1, len(rows)):
-            (a, ra, na), (b, rb, nb) = rows[x], rows[y]
-            if (na or nb) and np.any((ra == rb) & (ra != EMPTY_BAND_KEY)):
-                expected.add((min(a, b), max(a, b)))
-    assert candidate_pairs(new, new_ids, old, old_ids) == expected
+    assert np.all(keys[2] != EMPTY_BAND_KEY)
