@@ -137,9 +137,7 @@ def rebuild_clusters(dstore: DedupStore, threshold: float) -> tuple[int, int]:
     docs = [DocInfo(f.doc_id, f.first_seen, f.text_chars, f.url) for f in dstore.doc_facts(ids)]
     members = cluster(pairs, docs)
     with dstore.transaction():
-        dstore.replace_clusters(
-            [(m.doc_id, m.cluster_id, m.canonical_doc_id, m.is_canonical) for m in members]
-        )
+        dstore.replace_clusters(members)
     return len({m.cluster_id for m in members}), len(members)
 
 

@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from dedup.cluster import ClusterMember
+from storage.columns import arrow_table, column_names
 from storage.tx import transaction
 
 
@@ -290,19 +292,14 @@ class DedupStore:
             ).fetchall()
         return [DocFacts(int(i), f, int(n or 0), str(u or "")) for i, f, n, u in rows]
 
-    def replace_clusters(self, rows: Sequence[tuple[int, int, int, bool]]) -> None:
-        """Replace the cluster table with (doc_id, cluster_id, canonical_doc_id, is_canonical)."""
+    def replace_clusters(self, members: Sequence[ClusterMember]) -> None:
+        """Replace the cluster table with these memberships (a `clusters` row each)."""
         self.con.execute("DELETE FROM clusters")
-        if not rows:
+        if not members:
             return
-        table = pa.table({
-            "doc_id": pa.array([r[0] for r in rows], type=pa.int64()),
-            "cluster_id": pa.array([r[1] for r in rows], type=pa.int64()),
-            "canonical_doc_id": pa.array([r[2] for r in rows], type=pa.int64()),
-            "is_canonical": pa.array([r[3] for r in rows], type=pa.bool_()),
-        })
-        with self._registered("new_clusters", table):
-            self.con.execute("INSERT INTO clusters SELECT * FROM new_clusters")
+        names = ", ".join(column_names(ClusterMember))
+        with self._registered("new_clusters", arrow_table(ClusterMember, members)):
+            self.con.execute(f"INSERT INTO clusters ({names}) SELECT {names} FROM new_clusters")
 
     # passages -----------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from dedup.cluster import ClusterMember
 from extractors.records import ExtractedDocument
 from storage import bulk
 from storage.archive import _STORED, ArchivedKey, ArchivedResponse, ArchiveStore
@@ -100,6 +101,11 @@ def test_step_failures_are_step_failures_of_a_run(con) -> None:  # type: ignore[
         "run_id", *column_names(StepFailure), "failed_at"
     }
     assert_record_types(con, StepFailure, "step_failures")
+
+
+def test_clusters_are_cluster_members(con) -> None:  # type: ignore[no-untyped-def]
+    assert list(table_types(con, "clusters")) == list(column_names(ClusterMember))
+    assert_record_types(con, ClusterMember, "clusters")
 
 
 def test_a_document_reads_back_as_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
