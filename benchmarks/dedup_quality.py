@@ -61,7 +61,7 @@ from dedup.shingles import shingle_hash_sets
 from dedup.verify import jaccard
 from extractors.passages import split_passages
 from extractors.records import ExtractedDocument
-from pipeline.dedup_step import DedupConfig, index_passages, rebuild_clusters, sign_and_verify
+from pipeline.dedup_step import DedupConfig, dedup_batch, index_passages, rebuild_clusters
 from pipeline.steps import passage_keys
 from storage.database import WorkingDatabase
 from storage.dedup_store import DedupStore
@@ -352,7 +352,7 @@ def run_recite(con: duckdb.DuckDBPyConnection, config: DedupConfig) -> int:
     pending = dstore.documents_to_index(params_fingerprint(config.params))
     candidates = 0
     for start in range(0, len(pending), config.dedup_batch):
-        _, found, _ = sign_and_verify(
+        _, found, _ = dedup_batch(
             dstore, pending[start : start + config.dedup_batch], config.params, _AT
         )
         candidates += found

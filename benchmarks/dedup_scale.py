@@ -220,7 +220,7 @@ def _insert_pairs(con: Any, rng: np.random.Generator, synthetic: int, count: int
 
 def add_night(db: Path, texts: NightTexts, size: int, batch: int) -> dict[str, float]:
     """Store the night's documents, then time the flow's dedup path over them, by step."""
-    from pipeline.dedup_step import DedupConfig, rebuild_clusters, sign_and_verify
+    from pipeline.dedup_step import DedupConfig, dedup_batch, rebuild_clusters
     from storage.database import WorkingDatabase
 
     params = MinHashParams()
@@ -233,7 +233,7 @@ def add_night(db: Path, texts: NightTexts, size: int, batch: int) -> dict[str, f
         pending = dstore.documents_to_index(params_fingerprint(params))
         for at in range(0, len(pending), batch):
             # The body of the flow's dedup-batch task (flows/tasks.py).
-            sign_and_verify(dstore, pending[at : at + batch], params, datetime.now(UTC))
+            dedup_batch(dstore, pending[at : at + batch], params, datetime.now(UTC))
         rebuild_clusters(dstore, DedupConfig().dedup_threshold)
         times["total"] = time.perf_counter() - start
         row = wdb.con.execute("SELECT count(*) FROM duplicate_pairs WHERE doc_b > ?",

@@ -17,16 +17,12 @@ from extractors.content import Extraction, extract_page
 from fetching import Fetcher, make_client
 from fetching.config import FetchConfig
 from fetching.records import FetchRequest, FetchResult
-from pipeline.dedup_step import (
-    index_passages,
-    rebuild_clusters,
-    sign_and_verify,
-    signature_batch,
-)
+from pipeline import dedup_step, steps
+from pipeline.dedup_step import index_passages, rebuild_clusters, signature_batch
 from pipeline.extraction import ExtractionPool
 from pipeline.isolation import Failures
 from pipeline.seeds import SeedDocument, SeedLimits, discover, read_seed, skipped
-from pipeline.steps import BatchReport, now, pages_to_extract, store_fetch_batch, store_seeds
+from pipeline.steps import BatchReport, now, pages_to_extract
 from storage.dedup_store import DedupStore, SignatureBatch
 from storage.outcomes import DedupReason, PassageReason, Stage
 from storage.store import Store
@@ -54,10 +50,10 @@ def read_seeds(paths: Sequence[str], limits: SeedLimits) -> list[SeedDocument]:
     ]
 
 
-@task(name="store-seeds", cache_policy=NO_CACHE)
+@task(name="save-seeds", cache_policy=NO_CACHE)
 def save_seeds(store: Store, seeds: Sequence[SeedDocument]) -> BatchReport:
     """Store the seeds, their documents and citations."""
-    return store_seeds(store, seeds)
+    return steps.save_seeds(store, seeds)
 
 
 @task(name="fetch-batch", cache_policy=NO_CACHE)
@@ -96,18 +92,18 @@ def extract_batch(pool: ExtractionPool, results: Sequence[FetchResult]) -> list[
     return pool.extract(pages_to_extract(results))
 
 
-@task(name="store-batch", cache_policy=NO_CACHE)
+@task(name="save-batch", cache_policy=NO_CACHE)
 def save_batch(
     store: Store, run_id: str, results: Sequence[FetchResult], extractions: Sequence[Extraction]
 ) -> BatchReport:
     """Store a batch's fetch attempts, responses and documents in one transaction."""
-    return store_fetch_batch(store, run_id, results, extractions)
+    return steps.save_batch(store, run_id, results, extractions)
 
 
 @task(name="dedup-batch", cache_policy=NO_CACHE)
 def dedup_batch(dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams) -> BatchReport:
     """Sign a batch of new or changed documents and verify their candidate pairs."""
-    signed, candidates, pairs = sign_and_verify(dstore, doc_ids, params, now())
+    signed, candidates, pairs = dedup_step.dedup_batch(dstore, doc_ids, params, now())
     return dedup_report(signed, candidates, pairs)
 
 

@@ -53,7 +53,7 @@ class DedupConfig:
     params: MinHashParams = field(default_factory=MinHashParams)
 
 
-def sign_and_verify(
+def dedup_batch(
     dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams, now: datetime
 ) -> tuple[int, int, int]:
     """Sign a batch and verify its pairs in one transaction; return (signed, candidates, pairs).

@@ -34,7 +34,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def store_seeds(store: Store, seeds: Sequence[SeedDocument]) -> BatchReport:
+def save_seeds(store: Store, seeds: Sequence[SeedDocument]) -> BatchReport:
     """Write seed rows, seed documents with passages, and citations, in one transaction."""
     counts: Counter[tuple[Stage, str]] = Counter()
     at = now()
@@ -77,7 +77,7 @@ def pages_to_extract(results: Sequence[FetchResult]) -> list[tuple[str, str]]:
     return [(r.text or "", r.final_url or r.url) for r in results if r.ok]
 
 
-def store_fetch_batch(
+def save_batch(
     store: Store, run_id: str, results: Sequence[FetchResult], extractions: Sequence[Extraction]
 ) -> BatchReport:
     """Write a batch's attempts, URL states, raw responses and extracted documents."""

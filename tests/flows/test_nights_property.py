@@ -1,7 +1,7 @@
 """Incremental equals fresh, explored by hypothesis over edit scripts, without Prefect or HTTP.
 
 The same store and dedup functions the flow's tasks wrap (Store.save_documents,
-sign_and_verify, rebuild_clusters, index_passages) run night by night over the pages of
+dedup_batch, rebuild_clusters, index_passages) run night by night over the pages of
 a `ChangingSite` into one DuckDB database; a second database gets only the final pages.
 Every derived table must match (tests/flows/nightly.py). Hypothesis draws the script's
 seed, the number of nights and the batch size, and shrinks a failure to a small one.
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from dedup.lsh import params_fingerprint
 from extractors.passages import split_passages
 from extractors.records import ExtractedDocument
-from pipeline.dedup_step import DedupConfig, index_passages, rebuild_clusters, sign_and_verify
+from pipeline.dedup_step import DedupConfig, dedup_batch, index_passages, rebuild_clusters
 from pipeline.steps import passage_keys
 from storage.dedup_store import DedupStore
 from storage.records import DocumentRow, document_id
@@ -50,7 +50,7 @@ def night(con: duckdb.DuckDBPyConnection, site: ChangingSite, at: datetime, batc
             store.save_documents(chunk, passages, [passage_keys(p) for p in passages])
     pending = dstore.documents_to_index(params_fingerprint(CONFIG.params))
     for start in range(0, len(pending), batch):
-        sign_and_verify(dstore, pending[start : start + batch], CONFIG.params, at)
+        dedup_batch(dstore, pending[start : start + batch], CONFIG.params, at)
     rebuild_clusters(dstore, CONFIG.dedup_threshold)
     index_passages(dstore, at, batch=batch)
 

@@ -18,7 +18,7 @@ from dedup.normalize import tokenize
 from dedup.passages import passage_hash, passage_key
 from dedup.verify import DuplicatePair
 from extractors.records import ExtractedDocument, Passage
-from pipeline.dedup_step import DedupConfig, index_passages, sign_and_verify
+from pipeline.dedup_step import DedupConfig, dedup_batch, index_passages
 from storage.dedup_store import DedupStore
 from storage.records import DocumentRow
 from storage.schema import migrate
@@ -95,7 +95,7 @@ def near_duplicates(
     dstore = DedupStore(con)
     dstore.set_settings(config.dedup_threshold, config.boilerplate_min_docs)
     pending = dstore.documents_to_index(params_fingerprint(config.params))
-    sign_and_verify(dstore, pending, config.params, AT)
+    dedup_batch(dstore, pending, config.params, AT)
     rows = con.execute(
         "SELECT doc_a, doc_b, jaccard FROM near_duplicates ORDER BY doc_a, doc_b"
     ).fetchall()
