@@ -35,10 +35,12 @@ def test_deployments(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("RECITE_DB", "out/x.duckdb")
     monkeypatch.setenv("RECITE_SEEDS", "seeds")
     params = Settings().parameters()
-    nightly, adhoc, cleanup = build_deployments(
+    nightly, adhoc, reextract, cleanup = build_deployments(
         ServeSettings(schedule_cron="0 3 * * *", schedule_timezone="Europe/Berlin"), params
     )
-    assert (nightly.name, adhoc.name, cleanup.name) == ("nightly", "adhoc", "daily")
+    assert (nightly.name, adhoc.name, reextract.name, cleanup.name) == (
+        "nightly", "adhoc", "adhoc", "daily"
+    )
     [schedule] = nightly.schedules or []
     assert schedule.schedule.cron == "0 3 * * *"  # type: ignore[union-attr]
     assert schedule.schedule.timezone == "Europe/Berlin"
@@ -50,8 +52,14 @@ def test_deployments(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         assert dep.parameters == default_parameters(params)
         assert dep.parameters["params"]["db"] == str(tmp_path / "out" / "x.duckdb")
         assert dep.parameters["params"]["seeds"] == [str(tmp_path / "seeds")]
+    assert reextract.entrypoint == "flows.reextract.reextract" and not reextract.schedules
+    assert reextract.enforce_parameter_schema and reextract.concurrency_limit == 1
+    assert reextract.parameters == {"params": {
+        "db": str(tmp_path / "out" / "x.duckdb"), "extract_workers": params.extract_workers,
+        "db_memory_limit": params.db_memory_limit,
+    }}
     assert cleanup.parameters == {"older_than_days": 30}
-    assert len(build_deployments(ServeSettings(prefect_retention_days=0), params)) == 2
+    assert len(build_deployments(ServeSettings(prefect_retention_days=0), params)) == 3
 
 
 def test_serve_refuses_a_bad_timezone_at_once() -> None:
