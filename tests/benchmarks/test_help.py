@@ -9,7 +9,7 @@ from .conftest import load_benchmark
     ("name", "option"),
     [
         ("dedup_quality", "--corpus"),
-        ("dedup_scale", "--docs"),
+        ("dedup_scale", "--stores"),
         ("publish_cost", "--pages"),
         ("signature_speed", "--corpus"),
         ("startup", "--repeat"),
