@@ -14,7 +14,6 @@ from dedup import (
     NEAR_REPEAT_JACCARD,
     PASSAGE_PARAMS,
     DocInfo,
-    DuplicatePair,
     MinHashParams,
     band_keys,
     cluster,
@@ -132,7 +131,7 @@ def verify_new(
 
 def rebuild_clusters(dstore: DedupStore, threshold: float) -> tuple[int, int]:
     """Recompute clusters from all pairs at the threshold; return (clusters, documents)."""
-    pairs = [DuplicatePair(a, b, j) for a, b, j in dstore.pairs_at(threshold)]
+    pairs = dstore.pairs_at(threshold)
     ids = sorted({d for p in pairs for d in (p.doc_a, p.doc_b)})
     docs = [DocInfo(f.doc_id, f.first_seen, f.text_chars, f.url) for f in dstore.doc_facts(ids)]
     members = cluster(pairs, docs)

@@ -17,7 +17,8 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from dedup.cluster import ClusterMember
-from storage.columns import arrow_table, column_names
+from dedup.verify import DuplicatePair
+from storage.columns import arrow_table, column_names, from_row, named_rows, select_list
 from storage.tx import transaction
 
 
@@ -274,23 +275,27 @@ class DedupStore:
                 [now],
             )
 
-    def pairs_at(self, threshold: float) -> list[tuple[int, int, float]]:
+    def pairs_at(self, threshold: float) -> list[DuplicatePair]:
         """All stored pairs with Jaccard >= threshold."""
-        rows = self.con.execute(
-            "SELECT doc_a, doc_b, jaccard FROM duplicate_pairs WHERE jaccard >= ? "
+        cursor = self.con.execute(
+            f"SELECT {select_list(DuplicatePair)} FROM duplicate_pairs WHERE jaccard >= ? "
             "ORDER BY doc_a, doc_b",
             [threshold],
-        ).fetchall()
-        return [(int(a), int(b), float(j)) for a, b, j in rows]
+        )
+        return [from_row(DuplicatePair, row) for row in named_rows(cursor)]
 
     def doc_facts(self, doc_ids: Sequence[int]) -> list[DocFacts]:
         """First-seen time, length and URL of each document in `doc_ids`."""
         with self._registered("probe_ids", self._ids_table(doc_ids)):
-            rows = self.con.execute(
-                "SELECT d.doc_id, d.first_seen, d.text_chars, d.url "
+            rows = named_rows(self.con.execute(
+                f"SELECT {select_list(DocFacts, 'd')} "
                 "FROM documents d JOIN probe_ids p ON p.id = d.doc_id"
-            ).fetchall()
-        return [DocFacts(int(i), f, int(n or 0), str(u or "")) for i, f, n, u in rows]
+            ))
+        # Rows from before text_chars was stored may hold NULLs: they sort as empty.
+        return [
+            from_row(DocFacts, {**r, "text_chars": r["text_chars"] or 0, "url": r["url"] or ""})
+            for r in rows
+        ]
 
     def replace_clusters(self, members: Sequence[ClusterMember]) -> None:
         """Replace the cluster table with these memberships (a `clusters` row each)."""
