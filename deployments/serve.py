@@ -84,15 +84,15 @@ def default_parameters(params: IngestParameters) -> dict[str, Any]:
     return {"params": values}
 
 
+# What a re-extraction shares with the nightly run; its other fields keep their own
+# defaults (dedup settings: the latest run's).
+REEXTRACT_SHARED = ("db", "extract_workers", "db_memory_limit")
+
+
 def reextract_parameters(params: IngestParameters) -> dict[str, Any]:
     """The `reextract` deployment's defaults: the same database and resources as ingest's."""
-    return {
-        "params": {
-            "db": str(Path(params.db).expanduser().absolute()),
-            "extract_workers": params.extract_workers,
-            "db_memory_limit": params.db_memory_limit,
-        }
-    }
+    ingest = default_parameters(params)["params"]
+    return {"params": {name: ingest[name] for name in REEXTRACT_SHARED}}
 
 
 def build_deployments(serve: ServeSettings, params: IngestParameters) -> list["RunnerDeployment"]:

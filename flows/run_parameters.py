@@ -15,6 +15,7 @@ The `reextract` flow takes layers 1 and 2 (`with_deployment_defaults`): its fiel
 their own defaults outside a deployment, as `recite reextract` gives them.
 """
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from prefect import get_client
@@ -28,26 +29,22 @@ M = TypeVar("M", bound=BaseModel)
 
 async def complete_parameters(params: IngestParameters) -> IngestParameters:
     """`params` with every field the caller did not set taken from the layers above."""
-    fields = set(IngestParameters.model_fields)
-    given = params.model_fields_set & fields
-    if given == fields:
-        return params
-    defaults = {k: v for k, v in (await deployment_defaults()).items() if k in fields}
-    values: dict[str, Any] = Settings().model_dump()
-    values.update(defaults)
-    values.update(params.model_dump(include=given))
-    return IngestParameters(**values)
+    return await _layered(params, lambda: Settings().model_dump())
 
 
 async def with_deployment_defaults(params: M) -> M:
     """`params` with every field the caller did not set taken from its deployment's defaults."""
+    return await _layered(params, dict)
+
+
+async def _layered(params: M, below: Callable[[], dict[str, Any]]) -> M:
+    """The fields the caller set, over the deployment's defaults, over `below()`."""
     fields = set(type(params).model_fields)
     given = params.model_fields_set & fields
     if given == fields:
         return params
-    values = {k: v for k, v in (await deployment_defaults()).items() if k in fields}
-    if not values:
-        return params
+    values = {k: v for k, v in below().items() if k in fields}
+    values.update({k: v for k, v in (await deployment_defaults()).items() if k in fields})
     values.update(params.model_dump(include=given))
     return type(params)(**values)
 
