@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from dedup.cluster import ClusterMember
 from dedup.verify import DuplicatePair
-from storage.columns import arrow_table, column_names, from_row, named_rows, select_list
+from storage.columns import arrow_table, from_row, named_rows, select_list
 from storage.tx import transaction
 
 
@@ -302,7 +302,7 @@ class DedupStore:
         self.con.execute("DELETE FROM clusters")
         if not members:
             return
-        names = ", ".join(column_names(ClusterMember))
+        names = select_list(ClusterMember)
         with self._registered("new_clusters", arrow_table(ClusterMember, members)):
             self.con.execute(f"INSERT INTO clusters ({names}) SELECT {names} FROM new_clusters")
 
