@@ -120,8 +120,16 @@ class Fetcher:
 
         async with asyncio.TaskGroup() as group:
             for index, request in enumerate(requests):
-                group.create_task(one(index, request), context=self._context.copy())
+                group.create_task(one(index, request), context=self.task_context())
         return [result for result in results if result is not None]
+
+    def task_context(self) -> contextvars.Context:
+        """A fresh copy of the context this Fetcher was made in, for a task that fetches.
+
+        Helpers that fetch concurrently (e.g. `memento.find_mementos`) start their
+        tasks in it, for the reason given in `__init__`.
+        """
+        return self._context.copy()
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """Fetch one URL, following redirects and retrying; always returns a result."""
@@ -215,12 +223,22 @@ class Fetcher:
             state.found = replace(state.found, final_url=key, status_code=None, headers=())
             addresses = await self._resolve(target)
             await self._check_robots(target)
-            location = await self._request(target, addresses, request.validators, state)
+            location = await self._request(target, addresses, request, state)
             if location is None:
                 return
             state.found = replace(
                 state.found, redirect_chain=(*state.found.redirect_chain, key)
             )
+            if not request.follow_redirects:
+                # The caller wants the redirect itself (a Memento TimeGate's 302 names
+                # the memento in Location, RFC 7089 §4.2.1); not a failure to retry.
+                state.found = replace(
+                    state.found,
+                    outcome=Outcome.HTTP_3XX,
+                    error=f"HTTP {state.found.status_code} to {location} not followed "
+                    "(follow_redirects=False)",
+                )
+                return
             url = location
         raise TooManyRedirectsError(f"more than {self._config.max_redirects} redirects")
 
@@ -258,19 +276,20 @@ class Fetcher:
         self,
         target: Target,
         addresses: tuple[IPAddress, ...],
-        validators: Validators,
+        fetch: FetchRequest,
         state: _State,
     ) -> str | None:
         """One GET under the host's politeness slot; the redirect target or None."""
-        request = self._client.build_request(
-            "GET", target.url, headers=_conditional_headers(validators)
-        )
+        headers = httpx.Headers(_conditional_headers(fetch.validators))
+        for name, value in fetch.headers:
+            headers[name] = value  # the caller's header wins over a same-named default
+        request = self._client.build_request("GET", target.url, headers=headers)
         async with self._scheduler.slot(target.host), self._budget(state):
             with pinned(target.host, target.port, addresses):
                 with translated():
                     response = await self._client.send(request, stream=True)
                 try:
-                    return await self._handle(response, target, validators, state)
+                    return await self._handle(response, target, fetch.validators, state)
                 finally:
                     await response.aclose()
 

@@ -42,10 +42,18 @@ class Validators:
 
 @dataclass(frozen=True, slots=True)
 class FetchRequest:
-    """A URL to fetch, already normalized, with the validators stored for it."""
+    """A URL to fetch, already normalized, with the validators stored for it.
+
+    `headers` are extra request headers sent on every hop (e.g. Accept-Datetime for a
+    Memento TimeGate, RFC 7089 §2.1.1); robots.txt requests do not get them. With
+    `follow_redirects=False` a redirect ends the fetch as `http_3xx` with the
+    response's status and headers, so the caller can read Location, Link and Vary.
+    """
 
     url: str
     validators: Validators = field(default_factory=Validators)
+    headers: tuple[tuple[str, str], ...] = ()
+    follow_redirects: bool = True
 
 
 @dataclass(frozen=True, slots=True)

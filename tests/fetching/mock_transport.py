@@ -57,14 +57,19 @@ class Recorder:
     async def _sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
 
-    async def fetch(self, url: str, validators: Validators | None = None) -> FetchResult:
+    async def fetch(
+        self, url: str | FetchRequest, validators: Validators | None = None
+    ) -> FetchResult:
+        request = url if isinstance(url, FetchRequest) else FetchRequest(
+            url, validators or Validators()
+        )
         transport = httpx.MockTransport(self._transport)
         async with httpx.AsyncClient(transport=transport) as client:
             fetcher = Fetcher(
                 self.config, client, resolver=FakeResolver(), sleep=self._sleep,
                 rng=random.Random(7),
             )
-            return await fetcher.fetch(FetchRequest(url, validators or Validators()))
+            return await fetcher.fetch(request)
 
 
 def _fields(config: FetchConfig) -> dict[str, object]:

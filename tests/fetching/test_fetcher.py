@@ -462,3 +462,63 @@ async def test_xhtml_is_accepted() -> None:
     result = await Recorder(sequence(response)).fetch("http://a.test/")
     assert result.outcome is Outcome.OK
     assert result.content_type == "application/xhtml+xml"
+
+
+@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+async def test_redirect_not_followed_when_asked(code: int) -> None:
+    location = "/web/20130615120000/http://example.com/"
+    rec = Recorder(redirects({"/old": (code, location)}))
+    result = await rec.fetch(FetchRequest("http://a.test/old", follow_redirects=False))
+    assert result.outcome is Outcome.HTTP_3XX
+    assert result.status_code == code
+    assert result.final_url == "http://a.test/old"
+    assert dict(result.headers)["location"] == location
+    assert len(result.attempts) == 1  # not retried
+    assert result.attempts[0].status_code == code
+    assert [str(r.url) for r in rec.requests] == ["http://a.test/old"]
+
+
+async def test_redirect_not_followed_without_location_keeps_headers() -> None:
+    rec = Recorder(sequence(respond(302, Vary="accept-datetime")))
+    result = await rec.fetch(FetchRequest("http://a.test/", follow_redirects=False))
+    assert result.outcome is Outcome.HTTP_3XX
+    assert result.status_code == 302
+    assert dict(result.headers)["vary"] == "accept-datetime"
+    assert result.error is not None and "Location" in result.error
+
+
+async def test_page_with_follow_redirects_false_is_ok() -> None:
+    result = await Recorder(sequence(page())).fetch(
+        FetchRequest("http://a.test/", follow_redirects=False)
+    )
+    assert result.outcome is Outcome.OK
+
+
+async def test_extra_headers_are_sent_on_every_hop() -> None:
+    rec = Recorder(redirects({"/old": (301, "https://b.test/new")}))
+    date = "Sat, 15 Jun 2013 12:00:00 GMT"
+    result = await rec.fetch(
+        FetchRequest("http://a.test/old", headers=(("Accept-Datetime", date),))
+    )
+    assert result.outcome is Outcome.OK
+    assert len(rec.requests) == 2
+    for request in rec.requests:
+        assert request.headers["accept-datetime"] == date
+        assert request.headers["user-agent"]  # the client's defaults are kept
+
+
+async def test_extra_headers_go_with_validators() -> None:
+    rec = Recorder(sequence(page()))
+    await rec.fetch(
+        FetchRequest("http://a.test/", Validators(etag='"e1"'), headers=(("X-Test", "1"),))
+    )
+    assert rec.requests[0].headers["if-none-match"] == '"e1"'
+    assert rec.requests[0].headers["x-test"] == "1"
+
+
+async def test_not_followed_redirect_is_still_guarded(harness: Harness) -> None:
+    harness.resolver.answers["intranet.test"] = ["10.0.0.7"]
+    url = harness.server.url("/ok", host="intranet.test")
+    result = await harness.fetch(FetchRequest(url, follow_redirects=False))
+    assert result.outcome is Outcome.BLOCKED_ADDRESS
+    assert not harness.server.entries(host="intranet.test")
