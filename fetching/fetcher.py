@@ -7,6 +7,7 @@ non-public, pin), robots.txt, then one request under the host's politeness slot.
 
 import asyncio
 import contextvars
+import hashlib
 import logging
 import random
 import time
@@ -329,7 +330,16 @@ class Fetcher:
         if not 200 <= status < 300:
             raise ProtocolError(f"unexpected status {status}")
         await self._read_page(response, state)
-        state.found = replace(state.found, validators=_validators(response, Validators()))
+        body = state.found.body or b""
+        digest = hashlib.sha256(body).hexdigest()
+        state.found = replace(
+            state.found, validators=replace(_validators(response, Validators()), body_sha256=digest)
+        )
+        if digest == validators.body_sha256:
+            # The very body stored last time: as good as a 304 (no ETag needed).
+            state.found = replace(
+                state.found, outcome=Outcome.NOT_MODIFIED, body=None, text=None
+            )
         return None
 
     def _not_modified(
@@ -386,4 +396,5 @@ def _validators(response: httpx.Response, fallback: Validators) -> Validators:
     return Validators(
         etag=response.headers.get("etag") or fallback.etag,
         last_modified=response.headers.get("last-modified") or fallback.last_modified,
+        body_sha256=fallback.body_sha256,
     )

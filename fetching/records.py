@@ -34,10 +34,16 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Validators:
-    """HTTP validators remembered from the last successful fetch (RFC 9110 §8.8)."""
+    """HTTP validators remembered from the last successful fetch (RFC 9110 §8.8).
+
+    `body_sha256` is recite's own validator: the SHA-256 of the last body received. A
+    server that sends no ETag (most do not) still lets a 200 with that same body end as
+    `not_modified`, so an unchanged page is never extracted or archived again (issue 16).
+    """
 
     etag: str | None = None
     last_modified: str | None = None
+    body_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

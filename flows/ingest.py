@@ -164,7 +164,10 @@ async def _store(run: _Run, batches: Batches, batch: InFlight, progress: RunProg
     """Store a batch once extracted, then sign its new or changed documents."""
     results, extractions = await batch.wait()
     with run.clock.timed("store"):
-        report = save_batch(run.store, run.run_id, unwalked(results), unwalked(extractions))
+        report = save_batch(
+            run.store, run.run_id, unwalked(results), unwalked(extractions),
+            run.params.gone_after_runs,
+        )
         run.tally.add(report)
     checkpoint("batch-stored")
     progress.advance("extract", len(results))

@@ -123,6 +123,19 @@ class IngestParameters(BaseModel):
         DEDUP_DEFAULTS.dedup_batch, ge=1, le=100_000,
         description="Documents signed and compared per dedup task run.",
     )
+    gone_after_runs: int = Field(
+        2, ge=1, le=365,
+        description="Runs in a row a page that answered before must answer 404 or 410 (or "
+        "have no DNS) before it is listed in link_rot. Its last version stays in the corpus; "
+        "5xx and timeouts never count.",
+    )
+    memento_timegate: str = Field(
+        "https://web.archive.org/web/",
+        pattern=r"^(|https?://\S+)$",
+        description="Memento TimeGate (RFC 7089) asked for the capture nearest the citation "
+        "date of a cited URL that is gone or never answered; the original URL is appended. "
+        "Empty turns the fallback off.",
+    )
     timeout_hours: float = Field(
         6.0, gt=0, le=168,
         description="Hours a run may take before it stops, marked 'timed_out', releases the "

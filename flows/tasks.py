@@ -94,10 +94,14 @@ def extract_batch(pool: ExtractionPool, results: Sequence[FetchResult]) -> list[
 
 @task(name="save-batch", cache_policy=NO_CACHE)
 def save_batch(
-    store: Store, run_id: str, results: Sequence[FetchResult], extractions: Sequence[Extraction]
+    store: Store,
+    run_id: str,
+    results: Sequence[FetchResult],
+    extractions: Sequence[Extraction],
+    gone_after_runs: int,
 ) -> BatchReport:
-    """Store a batch's fetch attempts, responses and documents in one transaction."""
-    return steps.save_batch(store, run_id, results, extractions)
+    """Store a batch's fetch attempts, documents and page versions in one transaction."""
+    return steps.save_batch(store, run_id, results, extractions, gone_after_runs)
 
 
 @task(name="dedup-batch", cache_policy=NO_CACHE)

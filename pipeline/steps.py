@@ -11,11 +11,14 @@ from extractors.content import EXTRACTOR, EXTRACTOR_VERSION, Extraction
 from extractors.passages import split_passages
 from extractors.records import ExtractedDocument, Passage
 from extractors.urls import InvalidUrl, normalize_url
-from fetching.records import FetchResult
+from fetching.records import FetchResult, Outcome
 from pipeline.seeds import SeedDocument
-from storage.outcomes import CitationReason, DocumentReason, Stage
+from pipeline.versions import Observed, record_versions
+from storage.bulk import archived_response
+from storage.outcomes import CitationReason, DocumentReason, Stage, VersionReason
 from storage.records import DocumentRow, document_id
 from storage.store import Store
+from storage.versions import VersionStore
 
 SEED_EXTRACTOR_VERSION = "1"
 
@@ -53,6 +56,7 @@ def save_seeds(store: Store, seeds: Sequence[SeedDocument]) -> BatchReport:
             reason = DocumentReason.SEED_CHANGED if changed else DocumentReason.SEED_UNCHANGED
             counts[Stage.DOCUMENTS, reason] += 1
             store.save_citations(seed.row.doc_id, seed.citations, at)
+            VersionStore(store.con).cite_current([c.url for c in seed.citations])
             counts[Stage.CITATIONS, CitationReason.FOUND] += len(seed.citations)
             if seed.row.rejected_links:
                 counts[Stage.CITATIONS, CitationReason.REJECTED_LINK] += seed.row.rejected_links
@@ -78,14 +82,19 @@ def pages_to_extract(results: Sequence[FetchResult]) -> list[tuple[str, str]]:
 
 
 def save_batch(
-    store: Store, run_id: str, results: Sequence[FetchResult], extractions: Sequence[Extraction]
+    store: Store,
+    run_id: str,
+    results: Sequence[FetchResult],
+    extractions: Sequence[Extraction],
+    gone_after_runs: int = 2,
 ) -> BatchReport:
-    """Write a batch's attempts, URL states, raw responses and extracted documents."""
+    """Write a batch's attempts, URL states, extracted documents and page versions."""
     counts: Counter[tuple[Stage, str]] = Counter()
     pending = iter(extractions)
     at = now()
     docs: list[DocumentRow] = []
     links: list[tuple[str, int | None, str | None]] = []
+    observed: list[Observed] = []
     for result in results:
         counts[Stage.FETCH, result.outcome] += 1
         if not result.ok:
@@ -96,16 +105,25 @@ def save_batch(
         links.append((result.url, *((doc.doc_id, doc.content.canonical_url) if doc else (None, None))))
         if doc is not None:
             docs.append(doc)
+            observed.append(Observed(result.url, doc, archived_response(result)))
     passages = [split_passages(doc.content.text) for doc in docs]
+    # A 304, or a 200 with the very body stored last time (fetching.records.Validators).
+    unchanged = [(r.url, r.attempts[-1].started_at) for r in results
+                 if r.outcome is Outcome.NOT_MODIFIED and r.attempts]
     # One statement per table for the whole batch (storage/bulk.py), in one transaction;
     # the same rows as storing each result with `store_page`, in order.
     with store.transaction():
-        store.save_fetches(run_id, results)
+        store.save_fetches(run_id, results, gone_after_runs)
         changed = store.save_documents(docs, passages, [passage_keys(p) for p in passages])
         store.link_urls(links)
+        versions = record_versions(VersionStore(store.con), run_id, observed, unchanged, at)
     for flag in changed:
         reason = DocumentReason.PAGE_CHANGED if flag else DocumentReason.PAGE_UNCHANGED
         counts[Stage.DOCUMENTS, reason] += 1
+    for kind, n in ((VersionReason.NEW, versions.new), (VersionReason.RETURNED,
+                    versions.returned), (VersionReason.CHANGES, versions.changes)):
+        if n:
+            counts[Stage.VERSIONS, kind] += n
     fresh = dict.fromkeys(doc.doc_id for doc, flag in zip(docs, changed, strict=True) if flag)
     return BatchReport(_report(counts).counts, tuple(fresh))
 

@@ -18,7 +18,6 @@ from extractors.records import Passage
 from fetching.records import FetchResult, Outcome
 from storage import columns
 from storage.archive import ArchivedResponse
-from storage.codec import ARCHIVE_CODEC, compress_body
 from storage.records import AttemptRow, DocumentRow, PassageRow
 
 _TS = columns.TIMESTAMP
@@ -42,7 +41,8 @@ _FETCHES_NAMES = {"started_at": "fetched_at"}
 def attempts_table(run_id: str, results: Sequence[FetchResult]) -> pa.Table:
     """One row per attempt of every result (the `fetches` table)."""
     rows = [
-        AttemptRow(run_id=run_id, attempt=a, is_final=i == len(r.attempts))
+        AttemptRow(run_id=run_id, attempt=a, is_final=i == len(r.attempts),
+                   body_sha256=received_sha256(r) if i == len(r.attempts) else None)
         for r in results for i, a in enumerate(r.attempts, 1)
     ]
     table = columns.arrow_table(AttemptRow, rows, {
@@ -50,6 +50,26 @@ def attempts_table(run_id: str, results: Sequence[FetchResult]) -> pa.Table:
         "redirect_chain": pa.list_(pa.string()),
     })
     return table.rename_columns([_FETCHES_NAMES.get(n, n) for n in table.column_names])
+
+
+def received_sha256(result: FetchResult) -> str | None:
+    """SHA-256 of the body the result's response carried (None for a 304 or no body)."""
+    if result.outcome is Outcome.OK or (
+        result.outcome is Outcome.NOT_MODIFIED and result.status_code == 200
+    ):
+        return result.validators.body_sha256
+    return None
+
+
+def is_gone(result: FetchResult) -> bool:
+    """True for an answer that says the page is gone: 404, 410, or no such host (issue 16).
+
+    Only these count towards link rot; 5xx, timeouts and resets are transient and never
+    remove or hide a version.
+    """
+    if result.outcome is Outcome.DNS_ERROR:
+        return True
+    return result.outcome is Outcome.HTTP_4XX and result.status_code in (404, 410)
 
 
 def url_states_table(results: Sequence[FetchResult]) -> pa.Table:
@@ -66,27 +86,12 @@ def url_states_table(results: Sequence[FetchResult]) -> pa.Table:
         "keep_validators": pa.array(keep, pa.bool_()),
         "etag": pa.array([r.validators.etag for r in results], pa.string()),
         "last_modified": pa.array([r.validators.last_modified for r in results], pa.string()),
+        "body_sha256": pa.array([r.validators.body_sha256 for r in results], pa.string()),
+        "gone": pa.array([is_gone(r) for r in results], pa.bool_()),
     })
 
 
-def responses_table(results: Sequence[FetchResult]) -> pa.Table:
-    """The raw response of each ok result with a body (the `responses` table, and the body).
-
-    ArchivedResponse's columns, but the body: it goes compressed to an archive file
-    (storage.body_files), which `responses` names in archive_file.
-    """
-    ok = [_archived(r) for r in results if r.outcome is Outcome.OK and r.body is not None]
-    table = columns.arrow_table(
-        ArchivedResponse, ok, {"status_code": pa.int32(), "headers": _HEADERS}, skip=("body",)
-    )
-    return table.append_column(
-        "body_bytes", pa.array([len(r.body) for r in ok], pa.int64())
-    ).append_column(
-        "body_compressed", pa.array([compress_body(r.body) for r in ok], pa.large_binary())
-    ).append_column("body_codec", pa.array([ARCHIVE_CODEC] * len(ok), pa.string()))
-
-
-def _archived(result: FetchResult) -> ArchivedResponse:
+def archived_response(result: FetchResult) -> ArchivedResponse:
     """The response an ok result with a body got, as the archive keeps it."""
     if result.body is None or result.status_code is None or not result.attempts:
         raise ValueError(f"{result.url}: an ok result without a response")

@@ -25,6 +25,8 @@ class Stage(StrEnum):
     DOCUMENTS = "documents"
     DEDUP = "dedup"
     PASSAGES = "passages"
+    VERSIONS = "versions"
+    MEMENTO = "memento"
     # One row per dedup step with items set aside; the reason is the `Step`.
     ERRORS = "errors"
 
@@ -53,6 +55,15 @@ class DocumentReason(StrEnum):
     PAGE_UNCHANGED = "page_unchanged"
     # Re-extraction: same text, other metadata.
     PAGE_METADATA_CHANGED = "page_metadata_changed"
+
+
+class VersionReason(StrEnum):
+    """What recording page versions counted (issue 16)."""
+
+    NEW = "new"  # a version never seen before (the first of a URL included)
+    RETURNED = "returned"  # back to an earlier version
+    CHANGES = "changes"  # changes of a URL from one version to another
+    GONE = "gone"  # URLs that went gone this run (link_rot)
 
 
 class DedupReason(StrEnum):

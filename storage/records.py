@@ -48,6 +48,7 @@ class AttemptRow:
     run_id: str
     attempt: Attempt
     is_final: bool
+    body_sha256: str | None = None  # of the body the final attempt received
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +79,57 @@ class StepFailure:
     stage: Step
     item: int | None  # documents.doc_id or passages.norm_hash; None for a whole step
     error: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """A raw response as `versions` keeps it: metadata, and where its body is archived."""
+
+    final_url: str | None
+    fetched_at: datetime
+    status_code: int
+    headers: tuple[tuple[str, str], ...]
+    content_type: str | None
+    charset: str | None
+    body_sha256: str
+    body_bytes: int
+    body_codec: str
+    archive_file: str
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    """One distinct version of a cited URL (a `versions` row; its text goes to version_texts).
+
+    `source` is 'fetch' or 'memento'; a memento carries its datetime and URI.
+    """
+
+    url: str
+    version: int
+    doc_id: int
+    page_url: str
+    content_sha256: str
+    source: str
+    first_seen: datetime
+    last_seen: datetime
+    extracted_at: datetime
+    extractor_version: str
+    memento_datetime: datetime | None
+    memento_uri: str | None
+    content: ExtractedDocument
+    response: StoredResponse
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    """A change of a URL from one version to another (a `version_changes` row)."""
+
+    url: str
+    from_version: int
+    to_version: int
+    detected_at: datetime
+    run_id: str
+    paragraphs_added: int
+    paragraphs_removed: int
+    similarity: float
+    diff: str

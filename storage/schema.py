@@ -694,6 +694,263 @@ RUN_SUMMARY_WITH_TIMEOUTS = _run_summary(
     },
 )
 
+# Pages change (issue 16): every distinct version of a cited URL is kept, with its text
+# (once per distinct text), its metadata and its raw response; each change is logged with
+# a diff; URLs that stop answering are tracked, and dead ones recovered from web archives.
+VERSIONS = Table(
+    "versions",
+    "One row per distinct version of a cited URL: its metadata and the raw response that "
+    "first showed it (its text is in version_texts).",
+    (
+        ("url", "VARCHAR", "Normalized cited URL (urls.url)."),
+        ("version", "INTEGER", "1, 2, ... in order of first appearance; a page that returns "
+         "to an earlier text and title returns to that version."),
+        ("doc_id", "BIGINT", "documents.doc_id of the page it was served as (the URL after "
+         "redirects)."),
+        ("page_url", "VARCHAR", "Normalized URL the version was served from, after redirects."),
+        ("content_sha256", "VARCHAR", "SHA-256 of the text (version_texts.content_sha256)."),
+        ("source", "VARCHAR", "'fetch' (fetched from the site) or 'memento' (from a web archive)."),
+        ("first_seen", "TIMESTAMPTZ", "When a fetch first got this version."),
+        ("last_seen", "TIMESTAMPTZ", "When a fetch (or a 304, or an identical body) last got it."),
+        ("extracted_at", "TIMESTAMPTZ", "When its text was extracted."),
+        ("extractor_version", "VARCHAR", "Version of the extractor (trafilatura) used."),
+        ("memento_datetime", "TIMESTAMPTZ", "Memento-Datetime of a memento (RFC 7089 §2.1.1)."),
+        ("memento_uri", "VARCHAR", "URI of the memento in the archive (NULL for fetches)."),
+        ("title", "VARCHAR", "Title from the page's metadata."),
+        ("author", "VARCHAR", "Author(s) from the page's metadata."),
+        ("published", "VARCHAR", "Publication date (YYYY-MM-DD) from the page's metadata."),
+        ("sitename", "VARCHAR", "Site name from the page's metadata."),
+        ("hostname", "VARCHAR", "Host name of the page."),
+        ("language", "VARCHAR", "Language declared or detected."),
+        ("description", "VARCHAR", "Description from the page's metadata."),
+        ("canonical_url", "VARCHAR", "<link rel=canonical> URL declared by the page, if any."),
+        ("final_url", "VARCHAR", "URL the response was served from, as requested."),
+        ("fetched_at", "TIMESTAMPTZ", "When the attempt that got the response started."),
+        ("status_code", "INTEGER", "HTTP status of the response (200)."),
+        ("headers", "STRUCT(name VARCHAR, value VARCHAR)[]", "Response headers, in order."),
+        ("content_type", "VARCHAR", "Media type from Content-Type."),
+        ("charset", "VARCHAR", "Character encoding the body was decoded with."),
+        ("body_sha256", "VARCHAR", "SHA-256 of the body bytes (Content-Encoding removed)."),
+        ("body_bytes", "BIGINT", "Size of the body before compression."),
+        ("body_codec", "VARCHAR", "Compression of the body in its archive file ('zstd')."),
+        ("archive_file", "VARCHAR", "archive_files.file holding the body: row with this url "
+         "and body_sha256 of read_parquet('<db>.archive/' || archive_file)."),
+    ),
+    "PRIMARY KEY (url, version)",
+)
+
+VERSION_TEXTS = Table(
+    "version_texts",
+    "One row per distinct text any version ever had (stored once, whatever the versions).",
+    (
+        ("content_sha256", "VARCHAR PRIMARY KEY", "SHA-256 of the text (UTF-8)."),
+        ("text", "VARCHAR", "Main text, one paragraph per line."),
+    ),
+)
+
+VERSION_CHANGES = Table(
+    "version_changes",
+    "One row per observed change of a URL from one version to another.",
+    (
+        ("url", "VARCHAR", "Normalized cited URL (urls.url)."),
+        ("from_version", "INTEGER", "versions.version before the change."),
+        ("to_version", "INTEGER", "versions.version after it (an earlier one when it flipped "
+         "back)."),
+        ("detected_at", "TIMESTAMPTZ", "When the fetch that saw the change was stored."),
+        ("run_id", "VARCHAR", "runs.run_id of the run that saw it."),
+        ("paragraphs_added", "INTEGER", "Paragraphs in the new text and not in the old one."),
+        ("paragraphs_removed", "INTEGER", "Paragraphs in the old text and not in the new one."),
+        ("similarity", "DOUBLE", "Jaccard similarity of the two texts' word 5-gram shingles."),
+        ("diff", "VARCHAR", "Unified diff of the two texts, one paragraph per line."),
+    ),
+    "PRIMARY KEY (url, detected_at)",
+)
+
+MEMENTO_LOOKUPS = Table(
+    "memento_lookups",
+    "One row per question to a Memento TimeGate (RFC 7089) about a dead cited URL.",
+    (
+        ("url", "VARCHAR", "Normalized cited URL (urls.url)."),
+        ("run_id", "VARCHAR", "runs.run_id of the run that asked."),
+        ("asked_at", "TIMESTAMPTZ", "When it was asked."),
+        ("timegate", "VARCHAR", "The TimeGate asked (--memento-timegate)."),
+        ("accept_datetime", "TIMESTAMPTZ", "The datetime asked for: when the URL was first cited."),
+        ("outcome", "VARCHAR", "'memento_ok', 'memento_none' (no capture), or the fetch "
+         "outcome of a request that failed ('timeout', 'http_5xx', ...)."),
+        ("memento_uri", "VARCHAR", "The memento the TimeGate named."),
+        ("memento_datetime", "TIMESTAMPTZ", "Memento-Datetime of the memento fetched."),
+        ("version", "INTEGER", "versions.version the memento is (new or an equal earlier one)."),
+        ("error", "VARCHAR", "What went wrong, for a failed lookup."),
+    ),
+)
+
+VERSION_STATEMENTS = (
+    "ALTER TABLE urls ADD COLUMN body_sha256 VARCHAR",
+    "ALTER TABLE urls ADD COLUMN current_version INTEGER",
+    "ALTER TABLE urls ADD COLUMN last_ok_at TIMESTAMPTZ",
+    "ALTER TABLE urls ADD COLUMN consecutive_failures INTEGER DEFAULT 0",
+    "ALTER TABLE urls ADD COLUMN consecutive_gone INTEGER DEFAULT 0",
+    "ALTER TABLE urls ADD COLUMN failing_since TIMESTAMPTZ",
+    "ALTER TABLE urls ADD COLUMN is_gone BOOLEAN DEFAULT false",
+    "ALTER TABLE fetches ADD COLUMN body_sha256 VARCHAR",
+    "ALTER TABLE citations ADD COLUMN cited_version INTEGER",
+    "COMMENT ON COLUMN urls.body_sha256 IS " + quote(
+        "SHA-256 of the latest body received: a 200 with the same body is not_modified."),
+    "COMMENT ON COLUMN urls.current_version IS " + quote(
+        "versions.version the URL leads to now (NULL while it has none)."),
+    "COMMENT ON COLUMN urls.last_ok_at IS " + quote(
+        "Start of the latest fetch that ended 'ok' or 'not_modified'."),
+    "COMMENT ON COLUMN urls.consecutive_failures IS " + quote(
+        "Runs in a row whose fetch of the URL failed, for any reason, since the last ok."),
+    "COMMENT ON COLUMN urls.consecutive_gone IS " + quote(
+        "Fetches since the last ok that answered 404 or 410 or failed DNS (transient "
+        "failures neither count nor reset it)."),
+    "COMMENT ON COLUMN urls.failing_since IS " + quote(
+        "Start of the first of those gone answers (NULL when there are none)."),
+    "COMMENT ON COLUMN urls.is_gone IS " + quote(
+        "True once consecutive_gone reached --gone-after-runs; false again at the next ok."),
+    "COMMENT ON COLUMN fetches.body_sha256 IS " + quote(
+        "SHA-256 of the body the final attempt received (NULL for a 304 or no body)."),
+    "COMMENT ON COLUMN citations.cited_version IS " + quote(
+        "versions.version of the URL current when the seed first cited it (the first "
+        "version fetched when none was stored yet)."),
+    "COMMENT ON TABLE responses IS " + quote(
+        "Raw archive: one row per URL, the response of its current fetched version (every "
+        "version's response is in versions), its body in the Parquet file archive_file of "
+        "the folder <db>.archive/ beside the database."),
+    # A database from before versions: what it holds now is each URL's version 1.
+    "INSERT INTO version_texts SELECT content_sha256, any_value(text) FROM documents "
+    "WHERE kind = 'page' GROUP BY content_sha256",
+    """
+    INSERT INTO versions
+    SELECT r.url, 1, d.doc_id, d.url, d.content_sha256, 'fetch', r.fetched_at,
+           greatest(r.fetched_at, coalesce(
+               (SELECT max(f.fetched_at) FROM fetches f WHERE f.url = r.url AND f.is_final
+                  AND f.outcome IN ('ok', 'not_modified')), r.fetched_at)),
+           d.extracted_at, d.extractor_version, NULL, NULL, d.title, d.author, d.published,
+           d.sitename, d.hostname, d.language, d.description, d.canonical_url, r.final_url,
+           r.fetched_at, r.status_code, r.headers, r.content_type, r.charset, r.body_sha256,
+           r.body_bytes, r.body_codec, r.archive_file
+    FROM responses r JOIN urls u ON u.url = r.url JOIN documents d ON d.doc_id = u.doc_id
+    """,
+    """
+    UPDATE urls SET current_version = 1, body_sha256 = r.body_sha256
+    FROM responses r WHERE r.url = urls.url
+      AND EXISTS (SELECT 1 FROM versions v WHERE v.url = urls.url)
+    """,
+    """
+    UPDATE urls SET last_ok_at = (SELECT max(f.fetched_at) FROM fetches f
+                                  WHERE f.url = urls.url AND f.is_final
+                                    AND f.outcome IN ('ok', 'not_modified'))
+    """,
+    "UPDATE citations SET cited_version = 1 "
+    "WHERE url IN (SELECT url FROM versions)",
+)
+
+PAGE_VERSIONS = View(
+    "page_versions",
+    "One row per (url, version): every distinct text and title a cited URL has had.",
+    """
+    SELECT v.url, v.version, v.content_sha256, v.title, t.text, v.first_seen, v.last_seen,
+           coalesce(u.current_version = v.version, false) AS is_current, v.source,
+           v.memento_datetime, v.memento_uri, v.page_url, v.doc_id
+    FROM versions v
+    JOIN version_texts t ON t.content_sha256 = v.content_sha256
+    LEFT JOIN urls u ON u.url = v.url
+    """,
+    (
+        ("url", "Normalized cited URL."),
+        ("version", "1, 2, ... in order of first appearance."),
+        ("content_sha256", "SHA-256 of the text."),
+        ("title", "Title of the version."),
+        ("text", "Main text of the version, one paragraph per line."),
+        ("first_seen", "When it was first fetched (or recovered from an archive)."),
+        ("last_seen", "When a fetch last got it."),
+        ("is_current", "True for the version the URL leads to now (documents holds its text)."),
+        ("source", "'fetch' or 'memento'."),
+        ("memento_datetime", "For a memento: when the archive captured it."),
+        ("memento_uri", "For a memento: its URI in the archive."),
+        ("page_url", "URL it was served from after redirects."),
+        ("doc_id", "documents.doc_id of that page."),
+    ),
+)
+
+PAGE_CHANGES = View(
+    "page_changes",
+    "One row per observed change of a cited URL: titles, paragraphs added and removed, diff.",
+    """
+    SELECT c.url, c.from_version, c.to_version, c.detected_at, a.title AS title_before,
+           b.title AS title_after, c.paragraphs_added, c.paragraphs_removed, c.similarity,
+           c.diff, c.run_id
+    FROM version_changes c
+    JOIN versions a ON a.url = c.url AND a.version = c.from_version
+    JOIN versions b ON b.url = c.url AND b.version = c.to_version
+    """,
+    (
+        ("url", "Normalized cited URL."),
+        ("from_version", "Version before the change."),
+        ("to_version", "Version after it (an earlier one when the page flipped back)."),
+        ("detected_at", "When the change was seen."),
+        ("title_before", "Title before."),
+        ("title_after", "Title after."),
+        ("paragraphs_added", "Paragraphs in the new text and not in the old."),
+        ("paragraphs_removed", "Paragraphs in the old text and not in the new."),
+        ("similarity", "Jaccard similarity of the two texts' word 5-gram shingles."),
+        ("diff", "Unified diff of the texts, one paragraph per line."),
+        ("run_id", "runs.run_id of the run that saw it."),
+    ),
+)
+
+LINK_ROT = View(
+    "link_rot",
+    "One row per cited URL that answered once and is now gone (404, 410 or no DNS for "
+    "--gone-after-runs runs); its last good version stays in the corpus.",
+    """
+    SELECT u.url, u.last_ok_at, u.failing_since AS gone_since, u.last_outcome,
+           u.last_status_code, u.consecutive_failures,
+           (SELECT count(*) FROM versions v WHERE v.url = u.url) AS versions_kept,
+           (SELECT any_value(m.outcome ORDER BY m.asked_at DESC) FROM memento_lookups m
+             WHERE m.url = u.url) AS memento_outcome
+    FROM urls u
+    WHERE u.is_gone AND u.last_ok_at IS NOT NULL
+    """,
+    (
+        ("url", "Normalized cited URL."),
+        ("last_ok_at", "Start of the last fetch that got the page."),
+        ("gone_since", "Start of the first fetch of the streak of gone answers."),
+        ("last_outcome", "Reason code of the latest fetch."),
+        ("last_status_code", "HTTP status of the latest fetch, if a response arrived."),
+        ("consecutive_failures", "Runs in a row whose fetch failed, for any reason."),
+        ("versions_kept", "Versions of the page recite keeps (page_versions)."),
+        ("memento_outcome", "Outcome of the latest web-archive lookup, if one was made."),
+    ),
+)
+
+CITED_VERSIONS = View(
+    "cited_versions",
+    "One row per citation: the version of the URL that was current when the seed first "
+    "cited it, and whether the page has changed since.",
+    """
+    SELECT s.path AS seed, c.url, c.cited_version AS version, c.first_seen AS first_cited,
+           v.title, v.content_sha256, u.current_version,
+           c.cited_version IS DISTINCT FROM u.current_version AS changed_since
+    FROM citations c
+    JOIN seeds s ON s.doc_id = c.doc_id
+    LEFT JOIN urls u ON u.url = c.url
+    LEFT JOIN versions v ON v.url = c.url AND v.version = c.cited_version
+    """,
+    (
+        ("seed", "Path of the citing seed file."),
+        ("url", "Normalized cited URL."),
+        ("version", "page_versions.version as cited (NULL while none is stored)."),
+        ("first_cited", "When a run first saw the citation."),
+        ("title", "Title of that version."),
+        ("content_sha256", "SHA-256 of that version's text."),
+        ("current_version", "The URL's version now."),
+        ("changed_since", "True when the URL leads to another version now."),
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -743,6 +1000,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         "runs.status timed_out (--timeout-hours)",
         statements=TIMED_OUT_STATEMENTS,
         views=(RUN_SUMMARY_WITH_TIMEOUTS,),
+    ),
+    Migration(
+        70,
+        "page versions: versions, version_texts, version_changes, memento_lookups; views "
+        "page_versions, page_changes, link_rot, cited_versions",
+        (VERSIONS, VERSION_TEXTS, VERSION_CHANGES, MEMENTO_LOOKUPS),
+        statements=VERSION_STATEMENTS,
+        views=(PAGE_VERSIONS, PAGE_CHANGES, LINK_ROT, CITED_VERSIONS),
     ),
 )
 

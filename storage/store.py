@@ -3,7 +3,7 @@
 import contextlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import duckdb
@@ -12,7 +12,6 @@ import pyarrow as pa
 from extractors.records import Citation, Passage
 from fetching.records import FetchRequest, FetchResult, Validators
 from storage import bulk, columns
-from storage.body_files import BODY_COLUMNS, archive_dir_of, write_bodies
 from storage.dedup_store import DedupStore
 from storage.outcomes import RunStatus, Stage
 from storage.records import DocumentRow, SeedRow, StepFailure
@@ -241,8 +240,13 @@ class Store:
             out[table] = int(count)
         return out
 
-    def save_fetches(self, run_id: str, results: Sequence[FetchResult]) -> None:
-        """Record every attempt of each result, its URL's latest state and ok responses."""
+    def save_fetches(
+        self, run_id: str, results: Sequence[FetchResult], gone_after_runs: int = 2
+    ) -> None:
+        """Record every attempt of each result and its URL's latest state and health.
+
+        Bodies are not archived here: only a new version's are (storage.versions).
+        """
         if not results:
             return
         con = self.con
@@ -261,29 +265,28 @@ class Store:
                   last_modified = CASE WHEN n.keep_validators
                                        THEN coalesce(n.last_modified, urls.last_modified)
                                        ELSE urls.last_modified END,
-                  fetch_count = urls.fetch_count + 1
+                  body_sha256 = CASE WHEN n.keep_validators
+                                     THEN coalesce(n.body_sha256, urls.body_sha256)
+                                     ELSE urls.body_sha256 END,
+                  fetch_count = urls.fetch_count + 1,
+                  last_ok_at = CASE WHEN n.keep_validators THEN n.started
+                                    ELSE urls.last_ok_at END,
+                  consecutive_failures = CASE WHEN n.keep_validators THEN 0
+                                              ELSE coalesce(urls.consecutive_failures, 0) + 1
+                                         END,
+                  consecutive_gone = CASE WHEN n.keep_validators THEN 0
+                                          WHEN n.gone THEN coalesce(urls.consecutive_gone, 0) + 1
+                                          ELSE coalesce(urls.consecutive_gone, 0) END,
+                  failing_since = CASE WHEN n.keep_validators THEN NULL
+                                       WHEN n.gone THEN coalesce(urls.failing_since, n.started)
+                                       ELSE urls.failing_since END,
+                  is_gone = CASE WHEN n.keep_validators THEN false
+                                 WHEN n.gone THEN coalesce(urls.consecutive_gone, 0) + 1 >= ?
+                                 ELSE coalesce(urls.is_gone, false) END
                 FROM new_states n WHERE urls.url = n.url
-                """
+                """,
+                [gone_after_runs],
             )
-        self._archive(run_id, bulk.responses_table(results))
-
-    def _archive(self, run_id: str, responses: pa.Table) -> None:
-        """Bodies to a new file of the archive folder, the rest to `responses` (body_files)."""
-        if not responses.num_rows:
-            return
-        at = datetime.now(UTC)
-        folder = archive_dir_of(self.con)
-        name = write_bodies(folder, responses.select(list(BODY_COLUMNS)), at)
-        meta = responses.drop_columns(["body_compressed"]).append_column(
-            "archive_file", pa.array([name] * responses.num_rows, pa.string())
-        )
-        with bulk.registered(self.con, "new_responses", meta) as t:
-            names = ", ".join(meta.column_names)
-            self.con.execute(f"INSERT OR REPLACE INTO responses ({names}) SELECT {names} FROM {t}")
-        self.con.execute(
-            "INSERT INTO archive_files VALUES (?, ?, ?, ?, ?)",
-            [name, run_id, responses.num_rows, (folder / name).stat().st_size, at],
-        )
 
     def link_url(self, url: str, doc_id: int | None, canonical_url: str | None) -> None:
         """Point a frontier URL at the document it leads to."""

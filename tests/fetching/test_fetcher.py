@@ -4,6 +4,7 @@ an internal error, never raised."""
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import uuid
 
@@ -260,12 +261,30 @@ async def test_etag_then_304(harness: Harness) -> None:
     url = harness.server.url("/etag")
     first = await harness.fetch(url)
     assert first.outcome is Outcome.OK
-    assert first.validators == Validators(etag='"v1"', last_modified=None)
+    assert first.body is not None
+    assert first.validators == Validators(
+        etag='"v1"', last_modified=None, body_sha256=hashlib.sha256(first.body).hexdigest()
+    )
     second = await harness.fetch(FetchRequest(url, first.validators))
     assert second.outcome is Outcome.NOT_MODIFIED
     assert second.status_code == 304
     assert second.body is None and second.text is None
     assert second.validators.etag == '"v1"'
+    # A 304 has no body: the digest of the stored one stays.
+    assert second.validators.body_sha256 == first.validators.body_sha256
+
+
+async def test_the_same_body_again_is_not_modified(harness: Harness) -> None:
+    """Issue 16: most servers send no validator; the body's digest is recite's own."""
+    url = harness.server.url("/ok")
+    first = await harness.fetch(url)
+    assert first.outcome is Outcome.OK and first.validators.body_sha256 is not None
+    again = await harness.fetch(FetchRequest(url, Validators(body_sha256=first.validators.body_sha256)))
+    assert again.outcome is Outcome.NOT_MODIFIED
+    assert again.status_code == 200 and again.body is None and again.text is None
+    assert again.validators.body_sha256 == first.validators.body_sha256
+    other = await harness.fetch(FetchRequest(url, Validators(body_sha256="0" * 64)))
+    assert other.outcome is Outcome.OK and other.body == first.body
 
 
 async def test_last_modified_then_304(harness: Harness) -> None:
@@ -436,7 +455,7 @@ async def test_unconditional_request_sends_no_validators() -> None:
     rec = Recorder(sequence(page(ETag='"x"', **{"Last-Modified": "Wed, 2 Jan 2030"})))
     result = await rec.fetch("http://a.test/")
     assert "if-none-match" not in rec.requests[0].headers
-    assert result.validators == Validators('"x"', "Wed, 2 Jan 2030")
+    assert (result.validators.etag, result.validators.last_modified) == ('"x"', "Wed, 2 Jan 2030")
 
 
 async def test_304_to_an_unconditional_request_is_http_3xx() -> None:

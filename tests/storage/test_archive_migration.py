@@ -7,10 +7,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from extractors.records import ExtractedDocument
 from fetching.records import Attempt, FetchResult, Outcome
+from pipeline.versions import Observed, record_versions
 from storage.archive import ArchiveStore
+from storage.bulk import archived_response
+from storage.records import DocumentRow, document_id
 from storage.schema import MIGRATIONS, migrate
 from storage.store import Store
+from storage.versions import VersionStore
 
 OLD_URL = "https://example.org/old"
 NEW_URL = "https://example.org/new"
@@ -72,10 +77,18 @@ def test_new_rows_are_zstd_beside_old_zlib_rows(tmp_path: Path) -> None:
     with duckdb.connect(str(path)) as con:
         migrate(con)
         attempt = Attempt(NEW_URL, 1, FETCHED, Outcome.OK, status_code=200)
-        Store(con).save_fetches("run", [FetchResult(
+        result = FetchResult(
             NEW_URL, Outcome.OK, (attempt,), status_code=200, body=NEW_BODY,
             content_type="text/html", charset="utf-8",
-        )])
+        )
+        con.execute("INSERT INTO urls (url, host, fetch_count) VALUES (?, 'example.org', 0)",
+                    [NEW_URL])
+        Store(con).save_fetches("run", [result])
+        doc = DocumentRow(document_id("page", NEW_URL), "page", NEW_URL, FETCHED, "test", "1",
+                          ExtractedDocument("Fetched after the migration."))
+        # A new version's body is archived with the current codec.
+        record_versions(VersionStore(con), "run", [Observed(NEW_URL, doc,
+                        archived_response(result))], [], FETCHED)
         codecs = con.execute("SELECT url, body_codec FROM responses ORDER BY url").fetchall()
         assert codecs == [(NEW_URL, "zstd"), (OLD_URL, "zlib")]
         found = ArchiveStore(con).responses([OLD_URL, NEW_URL])

@@ -27,6 +27,7 @@ from storage.outcomes import (
     RunStatus,
     Stage,
     Step,
+    VersionReason,
 )
 from storage.schema import MIGRATIONS, RUN_COUNTS, STEP_FAILURES, View, migrate
 
@@ -43,6 +44,8 @@ REASONS: Mapping[Stage, tuple[type[StrEnum], ...]] = {
     Stage.DEDUP: (DedupReason,),
     Stage.PASSAGES: (PassageReason,),
     Stage.ERRORS: (Step,),
+    Stage.VERSIONS: (VersionReason,),
+    Stage.MEMENTO: (Outcome,),
 }
 SEED_REASONS = ("ok", "ok: truncated, url_cap", "skipped: not_found")
 

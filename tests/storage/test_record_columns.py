@@ -15,9 +15,19 @@ from extractors.records import ExtractedDocument
 from storage import bulk
 from storage.archive import _STORED, ArchivedKey, ArchivedResponse, ArchiveStore
 from storage.columns import column_names, columns, from_row
-from storage.records import AttemptRow, DocumentRow, PassageRow, SeedRow, StepFailure
+from storage.records import (
+    AttemptRow,
+    ChangeRow,
+    DocumentRow,
+    PassageRow,
+    SeedRow,
+    StepFailure,
+    StoredResponse,
+    VersionRow,
+)
 from storage.schema import migrate
 from storage.store import Store
+from storage.versions import _RESPONSE_COLUMNS, MementoLookup
 
 # DuckDB types a Python column type may be stored as.
 SQL_TYPES = {
@@ -86,9 +96,21 @@ def test_responses_are_archived_responses_without_the_body(con) -> None:  # type
     assert stored == {*column_names(ArchivedResponse, skip=("body",)), *_STORED}
     assert set(column_names(ArchivedKey)) <= stored
     assert_record_types(con, ArchivedResponse, "responses")
-    # What a batch writes: the body goes to an archive file, which the row names instead.
-    written = set(bulk.responses_table([]).column_names) - {"body_compressed"} | {"archive_file"}
-    assert written == stored
+    # What a batch writes: the current version's response (storage.versions).
+    assert set(_RESPONSE_COLUMNS) == stored
+
+
+def test_versions_are_version_rows_without_their_text(con) -> None:  # type: ignore[no-untyped-def]
+    assert set(table_types(con, "versions")) == set(column_names(VersionRow, skip=("text",)))
+    assert_record_types(con, VersionRow, "versions")
+    assert set(_RESPONSE_COLUMNS) - {"url"} <= set(column_names(StoredResponse))
+
+
+def test_version_changes_and_lookups_are_their_records(con) -> None:  # type: ignore[no-untyped-def]
+    assert set(table_types(con, "version_changes")) == set(column_names(ChangeRow))
+    assert_record_types(con, ChangeRow, "version_changes")
+    assert set(table_types(con, "memento_lookups")) == set(column_names(MementoLookup))
+    assert_record_types(con, MementoLookup, "memento_lookups")
 
 
 def test_seeds_are_seed_rows_and_when_seen(con) -> None:  # type: ignore[no-untyped-def]
