@@ -9,7 +9,8 @@ from rich.table import Table
 
 from flows.settings import IngestParameters
 from pipeline.summary import RunSummary
-from storage.outcomes import RunStatus, Stage
+from storage.outcomes import RunStatus, Stage, VersionReason
+from storage.run_report import short_diff
 
 console = Console()
 err = Console(stderr=True)
@@ -41,6 +42,7 @@ def print_summary(summary: RunSummary) -> None:
     for name, n in summary.totals:
         totals.add_row(name, str(n))
     console.print(totals)
+    _print_pages(summary)
     if summary.status == RunStatus.COMPLETED_WITH_ERRORS:
         failed = summary.count(Stage.ERRORS)
         err.print(
@@ -48,3 +50,31 @@ def print_summary(summary: RunSummary) -> None:
             "aside; the rest is published. See them with `recite sql -c \"SELECT * FROM "
             f"step_failures WHERE run_id = '{summary.run_id}'\"`; the next run tries them again."
         )
+
+
+def _print_pages(summary: RunSummary) -> None:
+    """The cited pages that changed in the run, each with a short diff, and those gone."""
+    changed = summary.count(Stage.VERSIONS, VersionReason.CHANGES)
+    if summary.changes:
+        console.print(f"[bold]{changed} cited page(s) changed[/bold] (page_changes):")
+        for c in summary.changes:
+            title = f"  title: {c.title_before} → {c.title_after}" if c.title_before != c.title_after else ""
+            console.print(
+                f"  {c.url}  v{c.from_version} → v{c.to_version}, +{c.paragraphs_added} "
+                f"-{c.paragraphs_removed} paragraphs{title}", markup=False, highlight=False, soft_wrap=True,
+            )
+            for line in short_diff(c.diff, lines=4).splitlines():
+                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+                console.print(f"    {line}", style=style, markup=False, highlight=False, soft_wrap=True)
+        if changed > len(summary.changes):
+            console.print(f"  … and {changed - len(summary.changes)} more")
+    gone = summary.count(Stage.VERSIONS, VersionReason.GONE)
+    if summary.gone:
+        console.print(f"[bold]{gone} cited page(s) gone[/bold] (link_rot; their last version is kept):")
+        for g in summary.gone:
+            code = f" HTTP {g.last_status_code}" if g.last_status_code else ""
+            console.print(f"  {g.url}  {g.last_outcome}{code}, last answered {g.last_ok_at:%Y-%m-%d %H:%M}"
+                          if g.last_ok_at else f"  {g.url}  {g.last_outcome}{code}",
+                          markup=False, highlight=False, soft_wrap=True)
+        if gone > len(summary.gone):
+            console.print(f"  … and {gone - len(summary.gone)} more")

@@ -16,6 +16,7 @@ from prefect import flow, get_run_logger
 from prefect.context import SyncClientContext
 
 from dedup import MinHashParams
+from flows import resources
 from flows.artifacts import FetchProgress, publish_report
 from flows.batches import Batches, InFlight, open_batches
 from flows.dedup_pass import run_dedup
@@ -24,11 +25,20 @@ from flows.lifecycle import WritingRun, writing_run
 from flows.progress import RunProgress
 from flows.run_parameters import complete_parameters
 from flows.settings import IngestParameters
-from flows.tasks import dedup_report, read_seeds, save_batch, save_seeds, unwalked
+from flows.tasks import (
+    dedup_report,
+    fetch_mementos,
+    read_seeds,
+    save_batch,
+    save_mementos,
+    save_seeds,
+    unwalked,
+)
 from pipeline.batching import chunks
 from pipeline.dedup_step import save_and_verify
 from pipeline.extraction import ExtractionPool
 from pipeline.isolation import Failures, isolate
+from pipeline.mementos import memento_candidates, pages_of
 from pipeline.seeds import SeedDocument, SeedLimits
 from pipeline.shingle_cache import ShingleCache
 from pipeline.steps import now
@@ -37,7 +47,7 @@ from pipeline.timing import StageClock
 from storage.database import write_errors
 from storage.dedup_store import DedupStore
 from storage.errors import RunTimedOut
-from storage.outcomes import FetchSkip, RunStatus, Stage, Step
+from storage.outcomes import FetchSkip, RunStatus, Stage, Step, VersionReason
 from storage.run_report import RunReport
 from storage.store import Store
 
@@ -90,8 +100,11 @@ async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
             started.fail(tally, RunStatus.FAILED, repr(exc))
             raise
         with write_errors(wdb.work_path):
+            _, gone = report.change_counts()
+            tally.bump(Stage.VERSIONS, VersionReason.GONE, gone)
             status = started.complete(tally, run.failures)
             totals = store.totals()
+            changes, gone_pages = report.page_changes(), report.gone_pages()
         await publish_report(report, tally.as_tuple(), totals)
         checkpoint("run-finished")
         with clock.timed("publish"):
@@ -100,7 +113,7 @@ async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
     get_run_logger().info("stage seconds: %s", dict(clock.as_tuple()))
     return RunSummary(
         run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())), clock.as_tuple(),
-        status,
+        status, tuple(changes), tuple(gone_pages),
     )
 
 
@@ -158,6 +171,22 @@ async def _run(run: _Run, pool: ExtractionPool, resume_since: datetime | None) -
             while pending:
                 await _store(run, batches, pending.popleft(), progress)
     checkpoint("fetch-done")
+    if params.memento_timegate:
+        with clock.timed("mementos"):
+            await _recover(run, pool, urls)
+
+
+async def _recover(run: _Run, pool: ExtractionPool, urls: Sequence[str]) -> None:
+    """Ask the web archive for the dead URLs among `urls` (pipeline/mementos.py)."""
+    wanted = memento_candidates(run.store, urls)
+    if not wanted:
+        return
+    get_run_logger().info("%d dead URLs: asking %s", len(wanted), run.params.memento_timegate)
+    async with resources.open_fetcher(run.params.fetch_config()) as fetcher:
+        results = await fetch_mementos(fetcher, run.params.memento_timegate, wanted)
+    extractions = pool.extract(pages_of(results))
+    run.tally.add(save_mementos(run.store, run.run_id, unwalked(results), unwalked(extractions)))
+    checkpoint("mementos-stored")
 
 
 async def _store(run: _Run, batches: Batches, batch: InFlight, progress: RunProgress) -> None:

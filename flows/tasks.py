@@ -6,6 +6,7 @@ transiently retries (reading seed files); fetch retries happen per URL inside th
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TypeVar, cast
 
 from prefect import task
@@ -16,8 +17,9 @@ from dedup import MinHashParams
 from extractors.content import Extraction, extract_page
 from fetching import Fetcher, make_client
 from fetching.config import FetchConfig
+from fetching.memento import MementoResult, find_mementos
 from fetching.records import FetchRequest, FetchResult
-from pipeline import dedup_step, steps
+from pipeline import dedup_step, mementos, steps
 from pipeline.dedup_step import index_passages, rebuild_clusters, signature_batch
 from pipeline.extraction import ExtractionPool
 from pipeline.isolation import Failures
@@ -90,6 +92,22 @@ def sign_rows(rows: Sequence[tuple[int, str, str]], params: MinHashParams) -> Si
 def extract_batch(pool: ExtractionPool, results: Sequence[FetchResult]) -> list[Extraction]:
     """Extract main text and metadata of the batch's pages across processes."""
     return pool.extract(pages_to_extract(results))
+
+
+@task(name="fetch-mementos", cache_policy=NO_CACHE)
+async def fetch_mementos(
+    fetcher: Fetcher, timegate: str, wanted: Sequence[tuple[str, datetime]]
+) -> list[MementoResult]:
+    """Ask the TimeGate for each dead URL's capture nearest its citation date (RFC 7089)."""
+    return await find_mementos(fetcher, timegate, wanted)
+
+
+@task(name="save-mementos", cache_policy=NO_CACHE)
+def save_mementos(
+    store: Store, run_id: str, results: Sequence[MementoResult], extractions: Sequence[Extraction]
+) -> BatchReport:
+    """Store the lookups and the mementos recovered, as versions and documents."""
+    return mementos.save_mementos(store, run_id, results, extractions, now())
 
 
 @task(name="save-batch", cache_policy=NO_CACHE)

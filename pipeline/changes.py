@@ -40,17 +40,5 @@ def describe_change(before: str, after: str, before_name: str, after_name: str) 
     return Change(added, removed, similarity, diff)
 
 
-def short_diff(diff: str, lines: int = 6, width: int = 160) -> str:
-    """The first changed paragraphs of a stored diff, each cut to `width` characters."""
-    changed = [
-        line for line in diff.splitlines()
-        if line[:1] in "+-" and not line.startswith(("+++", "---"))
-    ]
-    out = [line if len(line) <= width else line[: width - 1] + "…" for line in changed[:lines]]
-    if len(changed) > lines:
-        out.append(f"… {len(changed) - lines} more")
-    return "\n".join(out)
-
-
 def _paragraphs(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]

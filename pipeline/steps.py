@@ -14,6 +14,7 @@ from extractors.urls import InvalidUrl, normalize_url
 from fetching.records import FetchResult, Outcome
 from pipeline.seeds import SeedDocument
 from pipeline.versions import Observed, record_versions
+from storage.archive import ArchivedResponse
 from storage.bulk import archived_response
 from storage.outcomes import CitationReason, DocumentReason, Stage, VersionReason
 from storage.records import DocumentRow, document_id
@@ -95,6 +96,7 @@ def save_batch(
     docs: list[DocumentRow] = []
     links: list[tuple[str, int | None, str | None]] = []
     observed: list[Observed] = []
+    textless: list[ArchivedResponse] = []  # ok pages without main text: kept, no version
     for result in results:
         counts[Stage.FETCH, result.outcome] += 1
         if not result.ok:
@@ -106,6 +108,8 @@ def save_batch(
         if doc is not None:
             docs.append(doc)
             observed.append(Observed(result.url, doc, archived_response(result)))
+        else:
+            textless.append(archived_response(result))
     passages = [split_passages(doc.content.text) for doc in docs]
     # A 304, or a 200 with the very body stored last time (fetching.records.Validators).
     unchanged = [(r.url, r.attempts[-1].started_at) for r in results
@@ -116,7 +120,9 @@ def save_batch(
         store.save_fetches(run_id, results, gone_after_runs)
         changed = store.save_documents(docs, passages, [passage_keys(p) for p in passages])
         store.link_urls(links)
-        versions = record_versions(VersionStore(store.con), run_id, observed, unchanged, at)
+        vstore = VersionStore(store.con)
+        versions = record_versions(vstore, run_id, observed, unchanged, at)
+        vstore.keep_responses(run_id, textless, at)
     for flag in changed:
         reason = DocumentReason.PAGE_CHANGED if flag else DocumentReason.PAGE_UNCHANGED
         counts[Stage.DOCUMENTS, reason] += 1

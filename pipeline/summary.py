@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from pipeline.steps import BatchReport
 from storage.outcomes import RunStatus, Stage
+from storage.run_report import GonePage, PageChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,9 @@ class RunSummary:
     timings: tuple[tuple[str, float], ...] = ()
     # Completed, or completed with errors when a dedup step set items aside.
     status: RunStatus = RunStatus.COMPLETED
+    # Cited pages that changed in the run, and those that went gone (the first of each).
+    changes: tuple[PageChange, ...] = ()
+    gone: tuple[GonePage, ...] = ()
 
     def count(self, stage: str, reason: str | None = None) -> int:
         """Items of a stage (with a given reason, or all of them)."""

@@ -51,13 +51,24 @@ class Capture:
     response: ArchivedResponse
     captured_at: datetime  # start of the attempt that got the response
     user_agent: str | None  # User-Agent of the run that fetched it, if recorded
+    version: int = 0  # versions.version it first showed (0: read from `responses`)
+    memento_uri: str | None = None  # for a memento: its URI in the web archive
+
+
+@dataclass(frozen=True, slots=True)
+class Revisit:
+    """A later fetch that got a version's payload again: a 304, or the same body (WARC revisit)."""
+
+    url: str
+    version: int
+    fetched_at: datetime
+    status_code: int | None
 
 
 # A response's columns: ArchivedResponse's, its body kept in an archive file instead.
 _STORED = ("archive_file", "body_codec", "body_bytes")
-_COLUMNS = ", ".join(
-    f"r.{name}" for name in (*columns.column_names(ArchivedResponse, skip=("body",)), *_STORED)
-)
+_NAMES = (*columns.column_names(ArchivedResponse, skip=("body",)), *_STORED)
+_COLUMNS = ", ".join(f"r.{name}" for name in _NAMES)
 _Row = dict[str, Any]  # a row by column name, as DuckDB returns it
 
 # The run that stored a response is the one whose first attempt started at fetched_at
@@ -79,6 +90,47 @@ _CAPTURES = f"""
     LEFT JOIN origin o ON o.url = r.url AND o.fetched_at = r.fetched_at
     LEFT JOIN runs run ON run.run_id = o.run_id
     ORDER BY r.fetched_at, r.url
+"""
+
+
+# Every version's response, oldest first, and each latest response that made no version
+# (a page without main text); the fetch that got it names its run's User-Agent.
+_VERSIONS = f"""
+    WITH kept AS (
+        SELECT {", ".join(f"v.{name}" for name in _NAMES)}, v.version, v.source,
+               v.memento_uri, v.memento_datetime
+        FROM versions v
+        UNION ALL
+        SELECT {_COLUMNS}, 0, 'fetch', NULL, NULL FROM responses r
+        WHERE NOT EXISTS (SELECT 1 FROM versions v
+                          WHERE v.url = r.url AND v.body_sha256 = r.body_sha256)
+    )
+    SELECT k.*,
+           (SELECT json_extract_string(run.parameters, '$.user_agent')
+              FROM fetches f JOIN runs run ON run.run_id = f.run_id
+             WHERE f.url = k.url AND f.fetched_at = k.fetched_at LIMIT 1) AS user_agent
+    FROM kept k
+    ORDER BY coalesce(k.memento_datetime, k.fetched_at), k.url, k.version
+"""
+
+# Final fetches that got no new version but an earlier payload again: a 304 (the version
+# current then), or a 200 whose body is a stored version's (that version).
+_REVISITS = """
+    SELECT f.url, f.fetched_at, f.status_code,
+           coalesce(
+             (SELECT min(v.version) FROM versions v
+               WHERE v.url = f.url AND v.body_sha256 = f.body_sha256 AND v.source = 'fetch'),
+             CASE WHEN f.status_code = 304 THEN coalesce(
+               (SELECT arg_max(c.to_version, c.detected_at) FROM version_changes c
+                 WHERE c.url = f.url AND c.detected_at <= f.fetched_at),
+               (SELECT arg_min(v.version, v.first_seen) FROM versions v
+                 WHERE v.url = f.url AND v.source = 'fetch' AND v.first_seen <= f.fetched_at))
+             END) AS version
+    FROM fetches f
+    WHERE f.is_final AND f.outcome IN ('ok', 'not_modified')
+      AND NOT EXISTS (SELECT 1 FROM versions v
+                       WHERE v.url = f.url AND v.fetched_at = f.fetched_at)
+    ORDER BY f.fetched_at, f.url
 """
 
 
@@ -106,8 +158,14 @@ class ArchiveStore:
         bodies = self._bodies(rows)
         return {row["url"]: _response(row, bodies) for row in rows}
 
-    def _bodies(self, rows: Sequence[_Row]) -> dict[tuple[str, str], bytes]:
-        """The compressed bodies of `_COLUMNS` rows, by (url, archive file), file by file."""
+    def _bodies(
+        self, rows: Sequence[_Row], by_digest: bool = False
+    ) -> dict[tuple[str, str], bytes]:
+        """The compressed bodies of `_COLUMNS` rows, by (url, archive file), file by file.
+
+        `by_digest` keys them by (url, body_sha256) instead: a URL's versions may share a
+        file (migration 50 moved every body to one).
+        """
         by_file: dict[str, list[str]] = {}
         for row in rows:
             by_file.setdefault(row["archive_file"], []).append(row["url"])
@@ -115,10 +173,10 @@ class ArchiveStore:
         for name, urls in by_file.items():
             path = str(self.folder / name)
             found = self.con.execute(
-                "SELECT url, body_compressed FROM read_parquet(?) "
+                "SELECT url, body_sha256, body_compressed FROM read_parquet(?) "
                 "WHERE url IN (SELECT unnest(?))", [path, urls]
             ).fetchall()
-            out.update(((url, name), body) for url, body in found)
+            out.update(((url, sha if by_digest else name), body) for url, sha, body in found)
         return out
 
     def captures(self, batch: int = 100) -> Iterator[Capture]:
@@ -137,6 +195,35 @@ class ArchiveStore:
                     )
         finally:
             cursor.close()
+
+    def version_captures(self, batch: int = 100) -> Iterator[Capture]:
+        """Every version's response with its date and User-Agent, oldest first.
+
+        A memento's date is when the web archive captured it (Memento-Datetime).
+        """
+        cursor = self.con.cursor()
+        try:
+            cursor.execute(_VERSIONS)
+            while rows := columns.named_rows(cursor, cursor.fetchmany(batch)):
+                bodies = self._bodies(rows, by_digest=True)
+                for row in rows:
+                    response = _response(row, bodies, by_digest=True)
+                    yield Capture(
+                        response=response,
+                        captured_at=row["memento_datetime"] or response.fetched_at,
+                        user_agent=row["user_agent"] if row["source"] == "fetch" else None,
+                        version=row["version"], memento_uri=row["memento_uri"],
+                    )
+        finally:
+            cursor.close()
+
+    def revisits(self) -> list[Revisit]:
+        """Later fetches that got a stored version's payload again, oldest first."""
+        cursor = self.con.execute(_REVISITS)
+        return [
+            Revisit(row["url"], row["version"], row["fetched_at"], row["status_code"])
+            for row in columns.named_rows(cursor) if row["version"] is not None
+        ]
 
     def documents(self, doc_ids: Sequence[int]) -> dict[int, DocumentRow]:
         """The stored documents among `doc_ids`, by id."""
@@ -158,10 +245,12 @@ class ArchiveStore:
         return float(found["threshold"]), int(found["boilerplate_min_docs"])
 
 
-def _response(row: _Row, bodies: dict[tuple[str, str], bytes]) -> ArchivedResponse:
+def _response(
+    row: _Row, bodies: dict[tuple[str, str], bytes], by_digest: bool = False
+) -> ArchivedResponse:
     """An ArchivedResponse from a row of `_COLUMNS` and its file's body, decompressed."""
     url, file = row["url"], row["archive_file"]
-    body = bodies.get((url, file))
+    body = bodies.get((url, row["body_sha256"] if by_digest else file))
     if body is None:
         raise ArchiveMissing(f"the body of {url} is not in the archive file {file}")
     return columns.from_row(ArchivedResponse, {

@@ -7,13 +7,41 @@ flows/artifacts.py shows it as the run page's `recite-run-report` artifact.
 """
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 
 SHOW_DOCUMENTS = 25
+SHOW_CHANGES = 20
 SHOW_PASSAGES = 10
 SHOW_CLUSTERS = 10
 _BEFORE = "recite_report_before"  # temp table: each document's content hash before the run
+_GONE_BEFORE = "recite_report_gone_before"  # temp table: the URLs in link_rot before the run
+
+
+@dataclass(frozen=True, slots=True)
+class PageChange:
+    """A cited page that changed in the run: its versions, titles and the diff."""
+
+    url: str
+    from_version: int
+    to_version: int
+    title_before: str | None
+    title_after: str | None
+    paragraphs_added: int
+    paragraphs_removed: int
+    diff: str
+
+
+@dataclass(frozen=True, slots=True)
+class GonePage:
+    """A cited page that went gone in the run (it entered link_rot)."""
+
+    url: str
+    last_ok_at: datetime | None
+    last_outcome: str | None
+    last_status_code: int | None
 
 
 class RunReport:
@@ -35,7 +63,37 @@ class RunReport:
             f"CREATE OR REPLACE TEMP TABLE {_BEFORE} AS "
             "SELECT doc_id, hash(content_sha256) AS content_hash FROM documents"
         )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_GONE_BEFORE} AS SELECT url FROM link_rot")
         return cls(con, run_id, db)
+
+    def page_changes(self, limit: int = SHOW_CHANGES) -> list[PageChange]:
+        """The cited pages the run saw change (page_changes), the first `limit` by URL."""
+        rows = self.con.execute(
+            "SELECT url, from_version, to_version, title_before, title_after, "
+            "paragraphs_added, paragraphs_removed, diff FROM page_changes "
+            "WHERE run_id = ? ORDER BY url LIMIT ?",
+            [self.run_id, limit],
+        ).fetchall()
+        return [PageChange(*row) for row in rows]
+
+    def gone_pages(self, limit: int = SHOW_CHANGES) -> list[GonePage]:
+        """The cited pages that entered link_rot in this run, the first `limit` by URL."""
+        rows = self.con.execute(
+            f"SELECT url, last_ok_at, last_outcome, last_status_code FROM link_rot "
+            f"WHERE url NOT IN (SELECT url FROM {_GONE_BEFORE}) ORDER BY url LIMIT ?",
+            [limit],
+        ).fetchall()
+        return [GonePage(*row) for row in rows]
+
+    def change_counts(self) -> tuple[int, int]:
+        """(pages changed, pages gone) in this run, all of them."""
+        (changed,) = self.con.execute(
+            "SELECT count(*) FROM version_changes WHERE run_id = ?", [self.run_id]
+        ).fetchall()[0]
+        (gone,) = self.con.execute(
+            f"SELECT count(*) FROM link_rot WHERE url NOT IN (SELECT url FROM {_GONE_BEFORE})"
+        ).fetchall()[0]
+        return int(changed), int(gone)
 
     # the report ---------------------------------------------------------------------------
 
@@ -49,11 +107,45 @@ class RunReport:
         parts = [
             f"# recite run report\n\nRun `{self.run_id}`, database `{_code(self.db)}`.",
             _summary(counts, totals, counts_key),
+            self._changes(),
+            self._gone(),
             self._documents(),
             self._passages(),
             self._clusters(),
         ]
         return "\n\n".join(parts) + "\n"
+
+    def _changes(self) -> str:
+        changed, _ = self.change_counts()
+        head = f"## Cited pages that changed\n\n{changed} changed in this run (see `page_changes`)."
+        items = []
+        for c in self.page_changes():
+            title = (
+                f"; title {_text(c.title_before, 80)} → {_text(c.title_after, 80)}"
+                if c.title_before != c.title_after else ""
+            )
+            lines = short_diff(c.diff).replace("`", "'").splitlines()
+            items.append(
+                f"- `{_code(c.url)}` version {c.from_version} → {c.to_version}: "
+                f"+{c.paragraphs_added} −{c.paragraphs_removed} paragraphs{title}\n\n"
+                + "  ```diff\n" + "".join(f"  {line}\n" for line in lines) + "  ```"
+            )
+        more = changed - len(items)
+        return "\n\n".join([head, *items]) + (f"\n\n… and {more} more." if more > 0 else "")
+
+    def _gone(self) -> str:
+        _, gone = self.change_counts()
+        head = f"## Cited pages gone\n\n{gone} went gone in this run (see `link_rot`)."
+        items = [
+            f"- `{_code(g.url)}`: `{_code(g.last_outcome)}`"
+            + (f" (HTTP {g.last_status_code})" if g.last_status_code else "")
+            + (f", last answered {g.last_ok_at:%Y-%m-%d %H:%M} UTC" if g.last_ok_at else "")
+            + "; its last version stays in the corpus"
+            for g in self.gone_pages()
+        ]
+        more = gone - len(items)
+        body = head + ("\n\n" + "\n".join(items) if items else "")
+        return body + (f"\n\n… and {more} more." if more > 0 else "")
 
     def _documents(self) -> str:
         changes = self._changed_documents_sql()
@@ -153,6 +245,18 @@ def _summary(
         + ("\n".join(lines) if lines else "Nothing counted.")
         + f"\n\nDatabase after the run: {total}. The full table is the `{counts_key}` artifact."
     )
+
+
+def short_diff(diff: str, lines: int = 6, width: int = 160) -> str:
+    """The first changed paragraphs of a stored unified diff, each cut to `width` characters."""
+    changed = [
+        line for line in diff.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    out = [line if len(line) <= width else line[: width - 1] + "…" for line in changed[:lines]]
+    if len(changed) > lines:
+        out.append(f"… {len(changed) - lines} more")
+    return "\n".join(out)
 
 
 _ESCAPE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})

@@ -815,9 +815,10 @@ VERSION_STATEMENTS = (
         "versions.version of the URL current when the seed first cited it (the first "
         "version fetched when none was stored yet)."),
     "COMMENT ON TABLE responses IS " + quote(
-        "Raw archive: one row per URL, the response of its current fetched version (every "
-        "version's response is in versions), its body in the Parquet file archive_file of "
-        "the folder <db>.archive/ beside the database."),
+        "Raw archive: one row per URL, its latest archived response: its current fetched "
+        "version's, or a later one with no main text (every version's response is in "
+        "versions); the body is in the Parquet file archive_file of the folder "
+        "<db>.archive/ beside the database."),
     # A database from before versions: what it holds now is each URL's version 1.
     "INSERT INTO version_texts SELECT content_sha256, any_value(text) FROM documents "
     "WHERE kind = 'page' GROUP BY content_sha256",

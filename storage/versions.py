@@ -208,6 +208,23 @@ class VersionStore:
             [urls],
         )
 
+    def keep_responses(
+        self, run_id: str, responses: Sequence[ArchivedResponse], at: datetime
+    ) -> None:
+        """Archive responses that made no version (no main text), as their URLs' latest.
+
+        A better extractor may find text in them later (`recite reextract`).
+        """
+        stored = self.archive(run_id, responses, at)
+        if not stored:
+            return
+        table = columns.arrow_table(
+            StoredResponse, stored, {"status_code": pa.int32(), "headers": _HEADERS}
+        ).append_column("url", pa.array([r.url for r in responses], pa.string()))
+        with bulk.registered(self.con, "kept_responses", table) as t:
+            names = ", ".join(_RESPONSE_COLUMNS)
+            self.con.execute(f"INSERT OR REPLACE INTO responses ({names}) SELECT {names} FROM {t}")
+
     def log_changes(self, changes: Sequence[ChangeRow]) -> None:
         """Record observed changes."""
         if not changes:

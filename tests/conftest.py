@@ -13,6 +13,8 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="recite-prefect-")
 os.environ.setdefault("PREFECT_HOME", _PREFECT_HOME)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_BATCH_INTERVAL", "0.3")
+# No test asks the Internet Archive for dead links (`recite run` reads RECITE_* settings).
+os.environ.setdefault("RECITE_MEMENTO_TIMEGATE", "")
 
 from tests.site import Site, serve_site  # noqa: E402
 

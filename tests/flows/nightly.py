@@ -34,6 +34,12 @@ STATE = {
     "passage_index": "SELECT passage_hash, shingles FROM passage_index",
     "passage_bands": "SELECT passage_hash, band, band_key FROM passage_bands",
     "passage_pairs": "SELECT hash_a, hash_b, round(jaccard, 12) FROM passage_pairs",
+    # The history differs (issue 16); what each URL leads to now does not. (Its response
+    # may: a body whose text and title are unchanged stores nothing new.)
+    "current_versions": (
+        "SELECT url, content_sha256, title, text, page_url, doc_id FROM page_versions "
+        "WHERE is_current"
+    ),
 }
 
 

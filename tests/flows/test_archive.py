@@ -51,7 +51,7 @@ def built_db(tmp_path_factory: pytest.TempPathFactory, site: Site, prefect_harne
     params = IngestParameters(
         seeds=[str(seed)], db=str(folder / "db" / "recite.duckdb"),
         allow_private_addresses=True, allowed_ports=[], per_host_delay=0.0,
-        per_host_concurrency=4, max_attempts=1, extract_workers=1,
+        per_host_concurrency=4, max_attempts=1, extract_workers=1, memento_timegate="",
     )
     asyncio.run(ingest(params))
     return Path(params.db)

@@ -58,7 +58,7 @@ def parameters(seeds: Path, db: Path, **extra: object) -> IngestParameters:
         seeds=[str(seeds)], db=str(db), allow_private_addresses=True, allowed_ports=[],
         per_host_delay=0.0, per_host_concurrency=4, batch_size=5, dedup_batch=4,
         max_attempts=1, connect_timeout=2, read_timeout=2, total_timeout=5,
-        **extra,  # type: ignore[arg-type]
+        memento_timegate="", **extra,  # type: ignore[arg-type]
     )
 
 

@@ -86,7 +86,7 @@ def test_example_seed_headlines_are_repeated_passages(tmp_path: Path) -> None:
 
     p = IngestParameters(seeds=[str(EXAMPLES / "001_900827631f3fbf33.txt"),
                                 str(EXAMPLES / "002_a17f2fcfdfc9c411.txt")],
-                         db=str(tmp_path / "x.duckdb"))
+                         db=str(tmp_path / "x.duckdb"), memento_timegate="")
     asyncio.run(ingest(p))
     with duckdb.connect(p.db, read_only=True) as con:
         rows = con.execute(

@@ -39,7 +39,8 @@ def test_example_seeds_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     shutil.copytree(EXAMPLES, seeds)
     monkeypatch.setattr(resources, "open_fetcher", offline_fetcher)
     db = tmp_path / "recite.duckdb"
-    summary = asyncio.run(ingest(IngestParameters(seeds=[str(seeds)], db=str(db))))
+    summary = asyncio.run(ingest(IngestParameters(seeds=[str(seeds)], db=str(db),
+                                                  memento_timegate="")))
 
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM documents WHERE kind = 'seed'").fetchone() == (3,)

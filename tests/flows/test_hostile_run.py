@@ -148,7 +148,7 @@ def run(tmp_path: Path, seeds: Path) -> RunSummary:
         allowed_ports=[],  # any port: the server listens on an ephemeral one
         concurrency=64, per_host_concurrency=32, per_host_delay=0.0,
         connect_timeout=1.0, read_timeout=1.0, total_timeout=2.0,
-        max_bytes=1024 * 1024, retry_after_cap=2.0, extract_workers=1,
+        max_bytes=1024 * 1024, retry_after_cap=2.0, extract_workers=1, memento_timegate="",
     )
     return asyncio.run(ingest(params))
 
@@ -209,9 +209,19 @@ def test_hostile_web_run(tmp_path: Path, hostile: TestServer) -> None:
     # retried later (Retry-After: 3600, over the cap) answers this time.
     later = normalize_url(hostile.url("/retry-after/3600/hostile"))
     changed = {etag_url: "not_modified", lm_url: "not_modified", later: "ok"}
-    assert dict(query(db, "SELECT url, last_outcome FROM urls")) == {**outcomes, **changed}
     final = dict(query(db, "SELECT url, outcome FROM fetches WHERE run_id = ? AND is_final",
                        second.run_id))
+    # A 200 with the very body stored last time is not_modified too (issue 16): the pages
+    # this server serves the same each time, nothing extracted or archived again.
+    same = {url for url, outcome in final.items() if outcome == "not_modified"} - {etag_url, lm_url}
+    assert same and all(outcomes[url] == "ok" for url in same)
+    digests = query(db, "SELECT f.url, f.status_code, f.body_sha256 = u.body_sha256 FROM fetches f "
+                        "JOIN urls u USING (url) WHERE f.run_id = ? AND f.is_final "
+                        "AND f.outcome = 'not_modified' AND f.url IN (SELECT unnest(?))",
+                    second.run_id, sorted(same))
+    assert sorted(digests) == [(url, 200, True) for url in sorted(same)]
+    changed |= dict.fromkeys(same, "not_modified")
+    assert dict(query(db, "SELECT url, last_outcome FROM urls")) == {**outcomes, **changed}
     # A fetches row holds its attempt's reason; `retry_later` is decided after the attempt
     # (Retry-After over the cap, or still 429 after the last try), so only urls shows it.
     too_many = normalize_url(hostile.url("/429/hostile"))
@@ -220,7 +230,7 @@ def test_hostile_web_run(tmp_path: Path, hostile: TestServer) -> None:
     extracted_after = dict(query(db, "SELECT url, extracted_at FROM documents WHERE kind = 'page'"))
     for url in (etag_url, lm_url):
         assert extracted_after[url] == extracted_before[url]
-    assert second.count("extract") == first.count("extract") - 2 + 1
+    assert second.count("extract") == first.count("extract") - 2 - len(same) + 1
     assert query(db, "SELECT count(*) FROM runs WHERE status = 'completed'") == [(2,)]
 
     check_warc_export(tmp_path, db, hostile)

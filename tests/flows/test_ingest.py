@@ -23,7 +23,8 @@ def params(tmp_path: Path, seeds: list[Path], **extra: object) -> IngestParamete
         per_host_concurrency=4,
         connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0,
         max_attempts=1,
-        **extra,  # type: ignore[arg-type]
+        # No test asks the Internet Archive; tests/flows/test_page_versions.py serves a TimeGate.
+        **{"memento_timegate": "", **extra},  # type: ignore[arg-type]
     )
 
 
@@ -47,9 +48,9 @@ def write_seeds(tmp_path: Path, site: Site) -> Path:
     return folder
 
 
-def query(db: str, sql: str) -> list[tuple[object, ...]]:
+def query(db: str, sql: str, args: list[object] | None = None) -> list[tuple[object, ...]]:
     with duckdb.connect(db, read_only=True) as con:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, args or []).fetchall()
 
 
 def test_pipeline_end_to_end(tmp_path: Path, site: Site) -> None:

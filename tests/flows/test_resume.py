@@ -28,7 +28,18 @@ CONTENTS = {
     "passages": "SELECT doc_id, ordinal, norm_hash, counts_for_repeats FROM passages",
     "citations": "SELECT doc_id, url FROM citations",
     "seeds": "SELECT path, sha256, status, reason FROM seeds",
-    "urls": "SELECT url, last_outcome, doc_id FROM urls",
+    # A run after a complete one gets the same bodies again: not_modified (issue 16).
+    "urls": "SELECT url, CASE WHEN last_outcome = 'not_modified' THEN 'ok' ELSE last_outcome END, "
+            "doc_id, current_version FROM urls",
+    "link_rot": "SELECT url, versions_kept FROM link_rot",
+    "page_versions": (
+        "SELECT url, version, content_sha256, title, is_current, source, page_url, doc_id "
+        "FROM page_versions"
+    ),
+    "page_changes": "SELECT url, from_version, to_version FROM page_changes",
+    "cited_versions": "SELECT seed, url, version FROM cited_versions",
+    "version_texts": "SELECT content_sha256, text FROM version_texts",
+    "responses": "SELECT url, body_sha256 FROM responses",
     "near_duplicates": "SELECT doc_a, doc_b, round(jaccard, 9), exact FROM near_duplicates",
     "clusters": "SELECT doc_id, cluster_id, canonical_doc_id, is_canonical FROM duplicate_clusters",
     "repeated": "SELECT passage_hash, occurrences, documents, is_boilerplate FROM repeated_passages",
@@ -57,6 +68,7 @@ def parameters(seeds: Path, db: Path) -> IngestParameters:
         seeds=[str(seeds)], db=str(db), allow_private_addresses=True, allowed_ports=[],
         per_host_delay=0.0, per_host_concurrency=4, batch_size=4, dedup_batch=3,
         max_attempts=1, connect_timeout=2, read_timeout=2, total_timeout=5,
+        memento_timegate="",
     )
 
 

@@ -64,5 +64,5 @@ def same_outcomes(rows: dict[str, list[tuple[object, ...]]]) -> dict[str, list[t
     """`ok` and `not_modified` as one: killed after it finished, the run counts as done, so
     the next one fetches night 2 again and gets 304s where the reference's second night
     got 200s."""
-    urls = [(u, "ok" if o == "not_modified" else o, d) for u, o, d in rows["urls"]]
+    urls = [(u, "ok" if o == "not_modified" else o, *rest) for u, o, *rest in rows["urls"]]
     return {**rows, "urls": urls}

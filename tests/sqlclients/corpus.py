@@ -54,7 +54,7 @@ def parameters(db: Path, seeds: Path, **extra: object) -> IngestParameters:
     return IngestParameters(
         seeds=[str(seeds)], db=str(db), allow_private_addresses=True, allowed_ports=[],
         per_host_delay=0.0, per_host_concurrency=4, connect_timeout=2.0, read_timeout=2.0,
-        total_timeout=5.0, max_attempts=1, **extra,  # type: ignore[arg-type]
+        total_timeout=5.0, max_attempts=1, memento_timegate="", **extra,  # type: ignore[arg-type]
     )
 
 
