@@ -18,6 +18,7 @@ from storage.archive import ArchivedKey, ArchivedResponse, ArchiveStore
 from storage.outcomes import DocumentReason, Stage
 from storage.records import DocumentRow
 from storage.store import Store
+from storage.versions import VersionStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,8 @@ def store_reextracted(
                 counts[Stage.DOCUMENTS, DocumentReason.PAGE_UNCHANGED] += 1
                 continue
             changed = store_page(store, group.urls, row)
+            if row is not None:
+                VersionStore(store.con).reextracted(group.urls, row)
             if changed is not None:
                 reason = (
                     DocumentReason.PAGE_CHANGED if changed else DocumentReason.PAGE_METADATA_CHANGED

@@ -19,7 +19,7 @@ from storage import bulk, columns
 from storage.archive import ArchivedResponse
 from storage.body_files import BODY_COLUMNS, archive_dir_of, write_bodies
 from storage.codec import ARCHIVE_CODEC, compress_body
-from storage.records import ChangeRow, StoredResponse, VersionRow
+from storage.records import ChangeRow, DocumentRow, StoredResponse, VersionRow
 
 _HEADERS = pa.list_(pa.struct([("name", pa.string()), ("value", pa.string())]))
 # `responses` columns taken from the current version's row (the same names).
@@ -224,6 +224,35 @@ class VersionStore:
         with bulk.registered(self.con, "kept_responses", table) as t:
             names = ", ".join(_RESPONSE_COLUMNS)
             self.con.execute(f"INSERT OR REPLACE INTO responses ({names}) SELECT {names} FROM {t}")
+
+    def reextracted(self, urls: Sequence[str], doc: DocumentRow) -> None:
+        """Give the current versions of `urls` that show `doc` its re-extracted content.
+
+        Re-extraction (`recite reextract`) reads the same stored body with a newer
+        extractor: the page did not change, so no version is added, but the current
+        version must keep holding what `documents` holds.
+        """
+        if not urls:
+            return
+        content = doc.content
+        self.con.execute(
+            "INSERT INTO version_texts VALUES (?, ?) ON CONFLICT (content_sha256) DO NOTHING",
+            [doc.content_sha256, content.text],
+        )
+        self.con.execute(
+            """
+            UPDATE versions SET content_sha256 = ?, title = ?, author = ?, published = ?,
+              sitename = ?, hostname = ?, language = ?, description = ?, canonical_url = ?,
+              extracted_at = ?, extractor_version = ?
+            FROM urls u
+            WHERE u.url = versions.url AND u.current_version = versions.version
+              AND versions.doc_id = ? AND versions.url IN (SELECT unnest(?))
+            """,
+            [doc.content_sha256, content.title, content.author, content.published,
+             content.sitename, content.hostname, content.language, content.description,
+             content.canonical_url, doc.extracted_at, doc.extractor_version, doc.doc_id,
+             list(urls)],
+        )
 
     def log_changes(self, changes: Sequence[ChangeRow]) -> None:
         """Record observed changes."""

@@ -211,7 +211,25 @@ def pages(site: Site, path: str, headers: Message) -> Response:
     if path in PAGES:
         status, ctype, body = PAGES[path]
         return Response(status, body.encode("utf-8"), ctype)
+    # Pages that change between runs (issue 16): each request of /live/<name> is a new
+    # revision; /retracted/<name> answers once, then is gone.
+    asked = site.requests.count(path)
+    if path.startswith("/live/"):
+        return Response(200, live(path.rsplit("/", 1)[-1], asked).encode("utf-8"))
+    if path.startswith("/retracted/") and asked <= 1:
+        return Response(200, committee("retracted " + path.rsplit("/", 1)[-1]).encode("utf-8"))
     return NOT_FOUND
+
+
+def live(name: str, revision: int) -> str:
+    """A live blog whose headline and latest entry change with every revision."""
+    entries = [
+        f"Entry {n} of the {name} live blog: delegates returned to the table after a recess "
+        f"of {n * 15} minutes, and the chair read out the amended agenda for the session."
+        for n in range(1, revision + 1)
+    ]
+    return article(f"Live: talks in Geneva, update {revision}", "Live Desk", "2022-02-01",
+                   [f"The {name} live blog follows the talks as they happen.", *entries])
 
 
 def _handler(site: Site, answer: Answer) -> type[BaseHTTPRequestHandler]:

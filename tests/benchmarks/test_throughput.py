@@ -24,6 +24,24 @@ def test_runs_against_a_running_server(tiny_corpus: Path, capsys: pytest.Capture
         assert label in out
 
 
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_changed_fraction_makes_new_versions(tiny_corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    bench = load_benchmark("throughput")
+    changed = sum(bench.changes_on(i, 0.25) for i in range(24))
+    assert 0 < changed < 24
+    args = ["--corpus", str(tiny_corpus), "--pages", "24", "--pages-per-host", "3",
+            "--per-host-delay", "0", "--workers", "2", "--no-ephemeral", "--no-validators",
+            "--change-fraction", "0.25", "--api-url", str(PREFECT_API_URL.value())]
+    assert bench.main(args) == 0
+    out = capsys.readouterr().out
+    # No validators: the unchanged pages come back 200 with the same body, not_modified.
+    assert f"second run, {changed} pages changed" in out
+    assert f"outcomes: not_modified {24 - changed}, ok {changed}" in out
+    assert f"extracted {changed} pages (of {changed} changed); new versions {changed}" in out
+
+
 def test_copies_differ_and_urls_spread_over_hosts(tiny_corpus: Path) -> None:
     bench = load_benchmark("throughput")
     bases = bench.load_bases(tiny_corpus)

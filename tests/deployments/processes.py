@@ -152,6 +152,8 @@ def prefect_env(home: Path, **extra: str) -> dict[str, str]:
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_LOGGING_TO_API_BATCH_INTERVAL="0.3",
         COLUMNS="200",
+        # No test asks the Internet Archive for dead links (the default TimeGate).
+        RECITE_MEMENTO_TIMEGATE="",
     )
     env.update(extra)
     return env

@@ -160,6 +160,13 @@ def test_reextract_after_an_extractor_upgrade_updates_documents_without_fetching
     assert query(db, "SELECT count(*) FROM documents d JOIN doc_signatures s USING (doc_id) "
                      "WHERE s.content_sha256 <> d.content_sha256") == [(0,)]
     assert summary.count("dedup", "signed") == 8
+    # The current versions hold what documents holds (issue 16): no version was added.
+    assert query(db, "SELECT count(*) FROM page_versions v JOIN urls u USING (url) "
+                     "JOIN documents d ON d.doc_id = u.doc_id "
+                     "WHERE v.is_current AND v.text <> d.text") == [(0,)]
+    assert query(db, "SELECT count(*) FROM page_versions WHERE is_current AND text LIKE ?",
+                 f"%{UPGRADE}") == [(9,)]  # 8 pages, one reached under two URLs
+    assert query(db, "SELECT max(version) FROM versions") == [(1,)]
     # The page reached under two URLs is still one document, both URLs linked to it.
     ids = query(db, "SELECT DISTINCT doc_id FROM urls WHERE url IN (?, ?)",
                 site.url("/moved"), site.url("/news/geneva-talks"))

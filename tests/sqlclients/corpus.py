@@ -3,11 +3,13 @@
 The seeds are chosen so that every query documented in docs/sql.md has rows: two
 outlets (the site reached as 127.0.0.1 and as localhost) carry the same story, two
 seeds cite that story, one site repeats a boilerplate line in three pages, some URLs
-fail, one redirects, and the example seeds repeat their own headline.
+fail, one redirects, one live page changes between the two runs and one is gone on the
+second, and the example seeds repeat their own headline.
 """
 
 import asyncio
 import shutil
+import uuid
 from pathlib import Path
 
 from flows.ingest import ingest
@@ -25,11 +27,14 @@ def other_outlet(site: Site, path: str) -> str:
 def write_seeds(folder: Path, site: Site) -> Path:
     """Seed files citing the test site's pages; returns the folder."""
     folder.mkdir(parents=True, exist_ok=True)
+    tag = uuid.uuid4().hex[:12]
     (folder / "talks.txt").write_text(
         "Talks in Geneva ended without a breakthrough.\n\n"
         f"Source: {site.url('/news/geneva-talks')}\n"
         f"Earlier: {site.url('/news/borrell')} and {site.url('/missing')}\n"
         f"Moved: {site.url('/moved')}\n"
+        # Fresh names for each corpus: the site counts the requests of each path.
+        f"Live: {site.url(f'/live/{tag}')} and {site.url(f'/retracted/{tag}')}\n"
     )
     (folder / "reprints.md").write_text(
         "# Reprints\n\n"
@@ -58,6 +63,6 @@ def parameters(db: Path, seeds: Path, **extra: object) -> IngestParameters:
     )
 
 
-def build(db: Path, seeds: Path) -> RunSummary:
+def build(db: Path, seeds: Path, **extra: object) -> RunSummary:
     """Run the real ingest flow once over `seeds` into `db` (needs the Prefect harness)."""
-    return asyncio.run(ingest(parameters(db, seeds)))
+    return asyncio.run(ingest(parameters(db, seeds, **extra)))

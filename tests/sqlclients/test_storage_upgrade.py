@@ -22,10 +22,27 @@ def tag(db: Path) -> str:
         return storage_tag(con)
 
 
-def every_table(db: Path) -> dict[str, list[tuple[object, ...]]]:
+# What migration 70 (page versions) added, undone to make the old file.
+VERSION_TABLES = ("versions", "version_texts", "version_changes", "memento_lookups")
+VERSION_VIEWS = ("page_versions", "page_changes", "link_rot", "cited_versions")
+VERSION_COLUMNS = {
+    "urls": ("body_sha256", "current_version", "last_ok_at", "consecutive_failures",
+             "consecutive_gone", "failing_since", "is_gone"),
+    "fetches": ("body_sha256",),
+    "citations": ("cited_version",),
+}
+
+
+def every_table(db: Path, without: dict[str, tuple[str, ...]] | None = None) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's rows, but the columns `without` names."""
     with duckdb.connect(str(db), read_only=True) as con:
         tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
-        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
+        out = {}
+        for t in tables:
+            skip = ", ".join((without or {}).get(t, ()))
+            star = f"* EXCLUDE ({skip})" if skip else "*"
+            out[t] = sorted(con.execute(f"SELECT {star} FROM {t}").fetchall(), key=repr)
+        return out
 
 
 def old_release_file(source: Path, target: Path) -> Path:
@@ -44,8 +61,13 @@ def old_release_file(source: Path, target: Path) -> Path:
             "WHERE b.url = r.url AND b.filename LIKE '%/' || r.archive_file"
         )
         con.execute("ALTER TABLE old.responses DROP COLUMN archive_file")
-        for table in ("step_failures", "archive_files"):
+        for view in VERSION_VIEWS:
+            con.execute(f"DROP VIEW old.{view}")
+        for table in ("step_failures", "archive_files", *VERSION_TABLES):
             con.execute(f"DROP TABLE old.{table}")
+        for table, names in VERSION_COLUMNS.items():
+            for name in names:
+                con.execute(f"ALTER TABLE old.{table} DROP COLUMN {name}")
         con.execute("DELETE FROM old.schema_migrations WHERE version >= 40")
     return target
 
@@ -74,9 +96,16 @@ def test_old_format_database_is_converted_with_every_row(corpus_db: Path, tmp_pa
     with WorkingDatabase(db) as work:
         work.publish()
     assert tag(db) == STORAGE_TAG
-    after = every_table(db)
-    # Migrations 40 and 50 ran after the conversion: step_failures, and bodies moved out.
+    after = every_table(db, VERSION_COLUMNS)
+    # Migrations 40 and 50 ran after the conversion: step_failures, and bodies moved out;
+    # 70 made each fetched page's stored response its version 1.
     assert after.pop("step_failures") == []
+    versions = after.pop("versions")
+    assert len(versions) == len(before["responses"]) - 1  # /empty-article has no text
+    assert {row[1] for row in versions} == {1}
+    assert after.pop("version_texts")
+    for table in ("version_changes", "memento_lookups"):
+        assert after.pop(table) == []
     assert [v for v, *_ in after.pop("schema_migrations")] == [
         v for v, *_ in before.pop("schema_migrations")] + [m.version for m in MIGRATIONS if m.version >= 40]
     assert [(n, r) for n, _, r, _, _ in after.pop("archive_files")] == [

@@ -64,8 +64,10 @@ def test_run_summary_counts_stages_and_reasons(corpus_db: Path) -> None:
     first, second = rows
     status, seconds, seeds, citations, fetched, ok, failed, changed, clusters, problems, counts = first
     assert status == "completed" and seconds > 0
-    assert (seeds, citations, fetched, ok, failed) == (5, 12, 12, 10, 2)
+    assert (seeds, citations, fetched, ok, failed) == (5, 14, 14, 12, 2)
     assert changed > 0 and clusters == 1
     assert problems == "extract:no_main_text=1, fetch:http_4xx=1, fetch:unsupported_type=1"
-    assert "fetch:ok=10" in counts and "seeds:ok=5" in counts
-    assert second[7] == 0  # the second night changed nothing
+    assert "fetch:ok=12" in counts and "seeds:ok=5" in counts
+    # The second night: only /live/... changed (a new version); /retracted/... is gone.
+    assert second[7] == 1
+    assert second[4:7] == (14, 11, 3)
