@@ -54,7 +54,7 @@ def test_shell_without_the_duckdb_cli(corpus_db: Path, tmp_path: Path) -> None:
     out = recite_with_input(["sql", "--db", str(corpus_db)], script, env)
     assert out.returncode == 0, out.stderr
     assert "read-only" in out.stdout and "documents" in out.stdout
-    assert "│ 13" in out.stdout  # 5 seeds and 8 pages
+    assert "│ 15" in out.stdout  # 5 seeds and 10 pages (/live/... and /retracted/... too)
     assert "finished_at" in out.stdout  # .schema runs
     assert "x" in out.stderr  # the error is shown and the shell goes on
 
