@@ -67,8 +67,9 @@ class Revisit:
 
 # A response's columns: ArchivedResponse's, its body kept in an archive file instead.
 _STORED = ("archive_file", "body_codec", "body_bytes")
-_NAMES = (*columns.column_names(ArchivedResponse, skip=("body",)), *_STORED)
-_COLUMNS = ", ".join(f"r.{name}" for name in _NAMES)
+# The columns of `responses`.
+RESPONSE_COLUMNS = (*columns.column_names(ArchivedResponse, skip=("body",)), *_STORED)
+_COLUMNS = ", ".join(f"r.{name}" for name in RESPONSE_COLUMNS)
 _Row = dict[str, Any]  # a row by column name, as DuckDB returns it
 
 # The run that stored a response is the one whose first attempt started at fetched_at
@@ -97,7 +98,7 @@ _CAPTURES = f"""
 # (a page without main text); the fetch that got it names its run's User-Agent.
 _VERSIONS = f"""
     WITH kept AS (
-        SELECT {", ".join(f"v.{name}" for name in _NAMES)}, v.version, v.source,
+        SELECT {", ".join(f"v.{name}" for name in RESPONSE_COLUMNS)}, v.version, v.source,
                v.memento_uri, v.memento_datetime
         FROM versions v
         UNION ALL

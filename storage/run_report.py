@@ -107,16 +107,19 @@ class RunReport:
         parts = [
             f"# recite run report\n\nRun `{self.run_id}`, database `{_code(self.db)}`.",
             _summary(counts, totals, counts_key),
-            self._changes(),
-            self._gone(),
+            *self._pages(),
             self._documents(),
             self._passages(),
             self._clusters(),
         ]
         return "\n\n".join(parts) + "\n"
 
-    def _changes(self) -> str:
-        changed, _ = self.change_counts()
+    def _pages(self) -> tuple[str, str]:
+        """The sections of changed pages and of gone pages."""
+        changed, gone = self.change_counts()
+        return self._changes(changed), self._gone(gone)
+
+    def _changes(self, changed: int) -> str:
         head = f"## Cited pages that changed\n\n{changed} changed in this run (see `page_changes`)."
         items = []
         for c in self.page_changes():
@@ -133,8 +136,7 @@ class RunReport:
         more = changed - len(items)
         return "\n\n".join([head, *items]) + (f"\n\n… and {more} more." if more > 0 else "")
 
-    def _gone(self) -> str:
-        _, gone = self.change_counts()
+    def _gone(self, gone: int) -> str:
         head = f"## Cited pages gone\n\n{gone} went gone in this run (see `link_rot`)."
         items = [
             f"- `{_code(g.url)}`: `{_code(g.last_outcome)}`"

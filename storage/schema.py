@@ -697,6 +697,11 @@ RUN_SUMMARY_WITH_TIMEOUTS = _run_summary(
 # Pages change (issue 16): every distinct version of a cited URL is kept, with its text
 # (once per distinct text), its metadata and its raw response; each change is logged with
 # a diff; URLs that stop answering are tracked, and dead ones recovered from web archives.
+_VERSION_METADATA = (
+    "title", "author", "published", "sitename", "hostname", "language", "description",
+    "canonical_url",
+)
+
 VERSIONS = Table(
     "versions",
     "One row per distinct version of a cited URL: its metadata and the raw response that "
@@ -716,14 +721,8 @@ VERSIONS = Table(
         ("extractor_version", "VARCHAR", "Version of the extractor (trafilatura) used."),
         ("memento_datetime", "TIMESTAMPTZ", "Memento-Datetime of a memento (RFC 7089 §2.1.1)."),
         ("memento_uri", "VARCHAR", "URI of the memento in the archive (NULL for fetches)."),
-        ("title", "VARCHAR", "Title from the page's metadata."),
-        ("author", "VARCHAR", "Author(s) from the page's metadata."),
-        ("published", "VARCHAR", "Publication date (YYYY-MM-DD) from the page's metadata."),
-        ("sitename", "VARCHAR", "Site name from the page's metadata."),
-        ("hostname", "VARCHAR", "Host name of the page."),
-        ("language", "VARCHAR", "Language declared or detected."),
-        ("description", "VARCHAR", "Description from the page's metadata."),
-        ("canonical_url", "VARCHAR", "<link rel=canonical> URL declared by the page, if any."),
+        # The page's metadata, as `documents` has it.
+        *({c[0]: c for c in DOCUMENTS.columns}[name] for name in _VERSION_METADATA),
         ("final_url", "VARCHAR", "URL the response was served from, as requested."),
         ("fetched_at", "TIMESTAMPTZ", "When the attempt that got the response started."),
         ("status_code", "INTEGER", "HTTP status of the response (200)."),

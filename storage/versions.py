@@ -16,17 +16,12 @@ import duckdb
 import pyarrow as pa
 
 from storage import bulk, columns
-from storage.archive import ArchivedResponse
+from storage.archive import RESPONSE_COLUMNS, ArchivedResponse
 from storage.body_files import BODY_COLUMNS, archive_dir_of, write_bodies
 from storage.codec import ARCHIVE_CODEC, compress_body
 from storage.records import ChangeRow, DocumentRow, StoredResponse, VersionRow
 
 _HEADERS = pa.list_(pa.struct([("name", pa.string()), ("value", pa.string())]))
-# `responses` columns taken from the current version's row (the same names).
-_RESPONSE_COLUMNS = (
-    "url", "final_url", "fetched_at", "status_code", "headers", "content_type", "charset",
-    "body_sha256", "body_bytes", "body_codec", "archive_file",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,8 +191,8 @@ class VersionStore:
             """,
             [urls, [v for _, v in keys]],
         )
-        names = ", ".join(_RESPONSE_COLUMNS)
-        selected = ", ".join(f"v.{c}" for c in _RESPONSE_COLUMNS)
+        names = ", ".join(RESPONSE_COLUMNS)
+        selected = ", ".join(f"v.{c}" for c in RESPONSE_COLUMNS)
         self.con.execute(
             f"""
             INSERT OR REPLACE INTO responses ({names})
@@ -222,7 +217,7 @@ class VersionStore:
             StoredResponse, stored, {"status_code": pa.int32(), "headers": _HEADERS}
         ).append_column("url", pa.array([r.url for r in responses], pa.string()))
         with bulk.registered(self.con, "kept_responses", table) as t:
-            names = ", ".join(_RESPONSE_COLUMNS)
+            names = ", ".join(RESPONSE_COLUMNS)
             self.con.execute(f"INSERT OR REPLACE INTO responses ({names}) SELECT {names} FROM {t}")
 
     def reextracted(self, urls: Sequence[str], doc: DocumentRow) -> None:

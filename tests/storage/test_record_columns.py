@@ -13,7 +13,7 @@ import pytest
 from dedup.cluster import ClusterMember
 from extractors.records import ExtractedDocument
 from storage import bulk
-from storage.archive import _STORED, ArchivedKey, ArchivedResponse, ArchiveStore
+from storage.archive import _STORED, RESPONSE_COLUMNS, ArchivedKey, ArchivedResponse, ArchiveStore
 from storage.columns import column_names, columns, from_row
 from storage.records import (
     AttemptRow,
@@ -27,7 +27,7 @@ from storage.records import (
 )
 from storage.schema import migrate
 from storage.store import Store
-from storage.versions import _RESPONSE_COLUMNS, MementoLookup
+from storage.versions import MementoLookup
 
 # DuckDB types a Python column type may be stored as.
 SQL_TYPES = {
@@ -97,13 +97,13 @@ def test_responses_are_archived_responses_without_the_body(con) -> None:  # type
     assert set(column_names(ArchivedKey)) <= stored
     assert_record_types(con, ArchivedResponse, "responses")
     # What a batch writes: the current version's response (storage.versions).
-    assert set(_RESPONSE_COLUMNS) == stored
+    assert set(RESPONSE_COLUMNS) == stored
 
 
 def test_versions_are_version_rows_without_their_text(con) -> None:  # type: ignore[no-untyped-def]
     assert set(table_types(con, "versions")) == set(column_names(VersionRow, skip=("text",)))
     assert_record_types(con, VersionRow, "versions")
-    assert set(_RESPONSE_COLUMNS) - {"url"} <= set(column_names(StoredResponse))
+    assert set(RESPONSE_COLUMNS) - {"url"} <= set(column_names(StoredResponse))
 
 
 def test_version_changes_and_lookups_are_their_records(con) -> None:  # type: ignore[no-untyped-def]
