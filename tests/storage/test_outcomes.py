@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from extractors.content import ExtractReason
+from fetching.memento import MementoOutcome
 from fetching.records import Outcome
 from storage.outcomes import (
     CitationReason,
@@ -45,7 +46,7 @@ REASONS: Mapping[Stage, tuple[type[StrEnum], ...]] = {
     Stage.PASSAGES: (PassageReason,),
     Stage.ERRORS: (Step,),
     Stage.VERSIONS: (VersionReason,),
-    Stage.MEMENTO: (Outcome,),
+    Stage.MEMENTO: (MementoOutcome, Outcome),
 }
 SEED_REASONS = ("ok", "ok: truncated, url_cap", "skipped: not_found")
 
