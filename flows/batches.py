@@ -1,44 +1,39 @@
 """Where a run's batches execute: in this process (default) or on a Dask cluster.
 
-Default: a fetch batch runs in the flow's event loop with the run's one Fetcher (so
-per-host politeness and robots.txt hold across batches), extraction in the local process
-pool, signatures in this process. Dask (prefect-dask): a batch is split by host into one
-part per worker thread; each part's fetch task builds its own HTTP client and Fetcher on
-a worker (a client is bound to one event loop), its extraction task runs on a worker
-too, and so do signature batches. Inputs and results are picklable records. Storage
-stays in the flow's process in both cases: one process writes DuckDB.
+Fetching always runs in the flow's event loop with the run's one Fetcher, whatever the
+runner: its HostScheduler and RobotsCache then hold across every batch in flight, so a
+host is fetched by one client at a time, with its delay, and each origin's robots.txt is
+fetched once per run (issue 17). Fetching is I/O; the CPU goes to extraction and
+signatures, and only those go to the executor. Default: extraction in the local process
+pool, signatures in this process. Dask (prefect-dask): a fetched batch is split into one
+extraction task per worker thread, and signature batches run on workers too. Inputs and
+results are picklable records. Storage stays in the flow's process in both cases: one
+process writes DuckDB.
 """
 
 import asyncio
 import contextlib
 import time
-import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from prefect.futures import PrefectFuture
 
 from dedup import MinHashParams
 from extractors.content import Extraction
-from fetching.config import FetchConfig
 from fetching.records import FetchRequest, FetchResult
 from flows import resources
 from flows.settings import IngestParameters
-from flows.tasks import (
-    extract_batch,
-    extract_here,
-    fetch_batch,
-    fetch_batch_alone,
-    sign_rows,
-    unwalked,
-)
+from flows.tasks import extract_batch, extract_pages, fetch_batch, sign_rows, unwalked
 from pipeline.dedup_step import signature_batch
 from pipeline.extraction import ExtractionPool
+from pipeline.steps import pages_to_extract
 from pipeline.timing import StageClock
 from storage.dedup_store import SignatureBatch
 
 Rows = Sequence[tuple[int, str, str]]
+T = TypeVar("T")
 
 
 class InFlight(Protocol):
@@ -62,13 +57,11 @@ class Batches(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class _LocalInFlight:
-    fetching: "asyncio.Task[tuple[list[FetchResult], PrefectFuture[list[Extraction]]]]"
+class _InFlight:
+    work: "asyncio.Task[tuple[list[FetchResult], list[Extraction]]]"
 
     async def wait(self) -> tuple[list[FetchResult], list[Extraction]]:
-        results, extracting = await self.fetching
-        await _done(extracting)
-        return results, extracting.result()
+        return await self.work
 
 
 async def _done(future: PrefectFuture[Any]) -> None:
@@ -76,84 +69,72 @@ async def _done(future: PrefectFuture[Any]) -> None:
     await asyncio.to_thread(future.wait)
 
 
-class LocalBatches:
+# Submits the extraction of a fetched batch's pages; the futures' results, concatenated
+# in order, are the extractions of `pages_to_extract(results)`.
+Submit = Callable[[list[FetchResult]], list[PrefectFuture[list[Extraction]]]]
+
+
+class _FetchHere:
+    """Fetch every batch in this event loop with the run's one Fetcher, then submit it."""
+
+    def __init__(self, fetcher: Any, clock: StageClock,
+                 on_fetched: Callable[[int], Awaitable[None]], submit: Submit) -> None:
+        self._fetcher, self._clock, self._on_fetched, self._submit = (
+            fetcher, clock, on_fetched, submit
+        )
+
+    def start(self, requests: list[FetchRequest]) -> InFlight:
+        """Fetch the batch in the background (politely, across batches), then extract it."""
+        return _InFlight(asyncio.ensure_future(self._fetch_then_extract(requests)))
+
+    async def _fetch_then_extract(
+        self, requests: list[FetchRequest]
+    ) -> tuple[list[FetchResult], list[Extraction]]:
+        with self._clock.timed("fetch"):
+            results = await fetch_batch(self._fetcher, unwalked(requests))
+        # Submitted as soon as fetched, so extraction is fed whatever the flow is waiting on.
+        start = time.perf_counter()
+        futures = self._submit(results)
+        await self._on_fetched(len(results))
+        extractions: list[Extraction] = []
+        for future in futures:
+            await _done(future)
+            extractions.extend(future.result())
+        self._clock.span("extract", start, time.perf_counter())
+        return results, extractions
+
+
+class LocalBatches(_FetchHere):
     """Fetch in this event loop with one Fetcher, extract in the local process pool."""
 
     def __init__(self, fetcher: Any, pool: ExtractionPool, clock: StageClock,
                  on_fetched: Callable[[int], Awaitable[None]]) -> None:
-        self._fetcher, self._pool, self._clock, self._on_fetched = fetcher, pool, clock, on_fetched
+        super().__init__(fetcher, clock, on_fetched, self._extract)
+        self._pool = pool
 
-    def start(self, requests: list[FetchRequest]) -> InFlight:
-        """Fetch the batch in the background (politely, across batches), then extract it."""
-        return _LocalInFlight(asyncio.ensure_future(self._fetch_then_extract(requests)))
-
-    async def _fetch_then_extract(
-        self, requests: list[FetchRequest]
-    ) -> tuple[list[FetchResult], PrefectFuture[list[Extraction]]]:
-        with self._clock.timed("fetch"):
-            results = await fetch_batch(self._fetcher, unwalked(requests))
-        # Submitted as soon as fetched, so the pool is fed whatever the flow is waiting on.
-        start = time.perf_counter()
-        future = extract_batch.submit(self._pool, unwalked(results))
-        future.add_done_callback(lambda _: self._clock.span("extract", start, time.perf_counter()))
-        await self._on_fetched(len(results))
-        return results, future
+    def _extract(self, results: list[FetchResult]) -> list[PrefectFuture[list[Extraction]]]:
+        return [extract_batch.submit(self._pool, unwalked(results))]
 
     def sign(self, rows: Rows, params: MinHashParams) -> SignatureBatch:
         """Sign here, without a task run (which would cost more than the signing)."""
         return signature_batch(rows, params)
 
 
-@dataclass(frozen=True, slots=True)
-class _Part:
-    fetched: PrefectFuture[list[FetchResult]]
-    extracted: PrefectFuture[list[Extraction]]
+class DaskBatches(_FetchHere):
+    """Fetch here with the run's one Fetcher; extract and sign on a Dask cluster."""
 
-
-@dataclass(frozen=True, slots=True)
-class _DaskInFlight:
-    requests: list[FetchRequest]
-    parts: list[_Part]
-    clock: StageClock
-    started: float
-    on_fetched: Callable[[int], Awaitable[None]]
-
-    async def wait(self) -> tuple[list[FetchResult], list[Extraction]]:
-        by_url: dict[str, tuple[FetchResult, Extraction | None]] = {}
-        for part in self.parts:
-            await _done(part.fetched)
-            results = part.fetched.result()
-            self.clock.span("fetch", self.started, time.perf_counter())
-            await _done(part.extracted)
-            pending = iter(part.extracted.result())
-            by_url.update((r.url, (r, next(pending) if r.ok else None)) for r in results)
-        self.clock.span("extract", self.started, time.perf_counter())
-        ordered = [by_url[request.url] for request in self.requests]
-        await self.on_fetched(len(ordered))
-        return [r for r, _ in ordered], [e for _, e in ordered if e is not None]
-
-
-class DaskBatches:
-    """Fetch, extract and sign on a Dask cluster; results come back here to be stored."""
-
-    def __init__(self, runner: Any, config: FetchConfig, clock: StageClock,
+    def __init__(self, fetcher: Any, runner: Any, clock: StageClock,
                  on_fetched: Callable[[int], Awaitable[None]]) -> None:
-        self._runner, self._config, self._clock, self._on_fetched = runner, config, clock, on_fetched
+        super().__init__(fetcher, clock, on_fetched, self._extract)
+        self._runner = runner
         self._parts = max(1, sum(runner.client.nthreads().values()))
 
-    def start(self, requests: list[FetchRequest]) -> InFlight:
-        """Submit one fetch task and one extraction task per part; nothing waits here."""
-        started = time.perf_counter()
-        parts = []
-        for group in split_by_host(requests, self._parts):
-            fetched = self._runner.submit(
-                fetch_batch_alone, {"config": self._config, "requests": group}
-            )
-            # A future as a parameter: Dask hands the fetch result to the extraction task
-            # worker to worker, without a trip through this process.
-            extracted = self._runner.submit(extract_here, {"results": fetched})
-            parts.append(_Part(fetched, extracted))
-        return _DaskInFlight(requests, parts, self._clock, started, self._on_fetched)
+    def _extract(self, results: list[FetchResult]) -> list[PrefectFuture[list[Extraction]]]:
+        # Only the decoded pages travel: bodies and headers stay here, to be stored.
+        return [
+            self._runner.submit(extract_pages, {"pages": part})
+            for part in split_evenly(pages_to_extract(results), self._parts)
+        ]
 
     def sign(self, rows: Rows, params: MinHashParams) -> SignatureBatch:
         """Sign on a worker and wait for the result."""
@@ -163,14 +144,16 @@ class DaskBatches:
         return batch
 
 
-def split_by_host(requests: Sequence[FetchRequest], parts: int) -> list[list[FetchRequest]]:
-    """Up to `parts` groups, every URL of a host in the same one (politeness holds per task)."""
-    groups: list[list[FetchRequest]] = [[] for _ in range(max(1, parts))]
-    for request in requests:
-        host = request.url.split("/")[2] if "://" in request.url else request.url
-        # crc32: stable across processes, unlike hash() of a str.
-        groups[zlib.crc32(host.encode()) % len(groups)].append(request)
-    return [g for g in groups if g]
+def split_evenly(items: Sequence[T], parts: int) -> list[list[T]]:
+    """Up to `parts` contiguous runs of `items`, in order, sizes differing by at most one."""
+    size, extra = divmod(len(items), max(1, parts))
+    runs, start = [], 0
+    for index in range(max(1, parts)):
+        end = start + size + (index < extra)
+        if end > start:
+            runs.append(list(items[start:end]))
+        start = end
+    return runs
 
 
 @contextlib.asynccontextmanager
@@ -179,13 +162,12 @@ async def open_batches(
     on_fetched: Callable[[int], Awaitable[None]], pages: int,
 ) -> AsyncIterator[Batches]:
     """The run's batch executor for about `pages` URLs, chosen by `params.task_runner`."""
-    config = params.fetch_config()
-    if params.task_runner == "dask":
-        from prefect_dask.task_runners import DaskTaskRunner  # imports dask: only when asked
+    async with resources.open_fetcher(params.fetch_config()) as fetcher:
+        if params.task_runner == "dask":
+            from prefect_dask.task_runners import DaskTaskRunner  # imports dask: only when asked
 
-        with DaskTaskRunner(address=params.dask_address) as runner:
-            yield DaskBatches(runner, config, clock, on_fetched)
-        return
-    pool.warm(pages)
-    async with resources.open_fetcher(config) as fetcher:
+            with DaskTaskRunner(address=params.dask_address) as runner:
+                yield DaskBatches(fetcher, runner, clock, on_fetched)
+            return
+        pool.warm(pages)
         yield LocalBatches(fetcher, pool, clock, on_fetched)

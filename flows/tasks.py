@@ -15,8 +15,7 @@ from prefect.utilities.annotations import quote
 
 from dedup import MinHashParams
 from extractors.content import Extraction, extract_page
-from fetching import Fetcher, make_client
-from fetching.config import FetchConfig
+from fetching import Fetcher
 from fetching.memento import MementoResult, find_mementos
 from fetching.records import FetchRequest, FetchResult
 from pipeline import dedup_step, mementos, steps
@@ -64,22 +63,10 @@ async def fetch_batch(fetcher: Fetcher, requests: Sequence[FetchRequest]) -> lis
     return await fetcher.fetch_many(requests)
 
 
-@task(name="fetch-batch", cache_policy=NO_CACHE)
-async def fetch_batch_alone(
-    config: FetchConfig, requests: Sequence[FetchRequest]
-) -> list[FetchResult]:
-    """Fetch a batch with an HTTP client of its own (a client is bound to one event loop).
-
-    For a Dask worker: politeness and robots.txt hold within the batch, not across batches.
-    """
-    async with make_client(config) as client:
-        return await Fetcher(config, client).fetch_many(requests)
-
-
 @task(name="extract-batch", cache_policy=NO_CACHE)
-def extract_here(results: Sequence[FetchResult]) -> list[Extraction]:
-    """Extract a batch's pages in this process (on a Dask worker, the worker is the pool)."""
-    return [extract_page(html, url) for html, url in pages_to_extract(results)]
+def extract_pages(pages: Sequence[tuple[str, str]]) -> list[Extraction]:
+    """Extract (html, url) pages in this process (on a Dask worker, the worker is the pool)."""
+    return [extract_page(html, url) for html, url in pages]
 
 
 @task(name="sign-batch", cache_policy=NO_CACHE)

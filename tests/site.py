@@ -11,6 +11,7 @@ site of tests/changing_site.py).
 import contextlib
 import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
@@ -183,6 +184,8 @@ class Site:
     # Set once a held page was asked for: the run is now waiting at the gate.
     requested: threading.Event = field(default_factory=threading.Event)
     max_hold: float = 120.0
+    # (time.monotonic() at arrival, Host header, path) of every request, for politeness tests.
+    access: list[tuple[float, str, str]] = field(default_factory=list)
 
     def url(self, path: str) -> str:
         """Absolute URL of a path on the site."""
@@ -235,6 +238,7 @@ def live(name: str, revision: int) -> str:
 def _handler(site: Site, answer: Answer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            site.access.append((time.monotonic(), self.headers.get("Host", ""), self.path))
             site.requests.append(self.path)
             if self.path == "/robots.txt":
                 reply = Response(200, ROBOTS.encode("utf-8"), "text/plain")
