@@ -110,36 +110,5 @@ async def test_robots_is_capped_in_size(harness: Harness) -> None:
     assert result.outcome is Outcome.OK
 
 
-
-async def test_hostile_robots_files_are_obeyed_without_stalling_other_hosts(
-    harness: Harness,
-) -> None:
-    # Issue 17: each of these once froze the run or was misread. Served together with a
-    # plain host, whose pages must come back, and each file's rules obeyed on the wire.
-    hostile = {
-        "pattern": "User-agent: *\nDisallow: /*a*a*a*a*a*a*a*a*a*a*a*a*a*a$\n",
-        "bom": "\ufeffUser-agent: *\nDisallow: /\n",
-        "rules": "User-agent: *\n" + "".join(f"Disallow: /r{i}/\n" for i in range(100_000)),
-        "html": "<html><body><h1>Welcome</h1><p>Disallow: nothing here</p></body></html>",
-    }
-    names = {kind: with_robots(harness.server, host(kind), text) for kind, text in hostile.items()}
-    plain = host("plain")
-    long_path = "/ok/" + "a" * 3000 + "b"
-    urls = {
-        "pattern-allowed": harness.server.url(long_path, host=names["pattern"]),
-        "pattern-denied": harness.server.url("/ok/" + "a" * 40, host=names["pattern"]),
-        "bom": harness.server.url("/ok", host=names["bom"]),
-        "rules-denied": harness.server.url("/r5/x", host=names["rules"]),
-        "rules-allowed": harness.server.url("/ok", host=names["rules"]),
-        "html": harness.server.url("/ok", host=names["html"]),
-        **{f"plain-{i}": harness.server.url(f"/ok/{i}", host=plain) for i in range(3)},
-    }
-    results = dict(zip(urls, await harness.fetch_many(list(urls.values())), strict=True))
-    expected_denied = {"pattern-denied", "bom", "rules-denied"}
-    for key, result in results.items():
-        want = Outcome.ROBOTS_DENIED if key in expected_denied else Outcome.OK
-        assert result.outcome is want, (key, result.error)
-    # Denied pages never reached the server.
-    for kind in ("bom",):
-        assert not harness.server.entries(host=names[kind], prefix="/ok")
-    assert not harness.server.entries(host=names["rules"], prefix="/r5/")
+# The served hostile set of issue 17 (pattern, BOM, 2 MB, 100,000 rules, 5xx, trickle,
+# HTML, Crawl-delay 3) is tests/fetching/test_hostile_robots.py.
