@@ -12,10 +12,14 @@ from extractors.urls import InvalidUrl, normalize_url, strip_trailing_punctuatio
 # prose uses around URLs but which must be percent-encoded inside one.
 _TEXT_URL = re.compile(r"""\bhttps?://[^\s<>"'`\u00a0\u3000]+""", re.IGNORECASE)
 # CommonMark link destinations: <anything but > and newline>, or balanced parentheses.
+# The link text stops at a "[" as well as a "]": otherwise every "[" of a line without a
+# "]" scans to the line's end, quadratic in a seed that is one long line of "[" (issue
+# 17). "[a [b](u)" still finds u, from its inner "[".
 _MD_LINK = re.compile(
-    r"\[[^\]\n]*\]\(\s*(?:<([^>\n]*)>|((?:[^()\s<>]|\([^()\s]*\))+))(?:\s+\"[^\"]*\")?\s*\)"
+    r"\[[^\[\]\n]*\]\(\s*(?:<([^>\n]*)>|((?:[^()\s<>]|\([^()\s]*\))+))(?:\s+\"[^\"]*\")?\s*\)"
 )
-_MD_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>", re.IGNORECASE)
+# CommonMark autolinks hold no "<" (§6.5); excluding it keeps "<http://<http://..." linear.
+_MD_AUTOLINK = re.compile(r"<(https?://[^<>\s]+)>", re.IGNORECASE)
 _IGNORED_SCHEMES = ("javascript:", "data:", "mailto:", "tel:", "#")
 
 

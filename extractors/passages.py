@@ -44,10 +44,12 @@ def looks_hard_wrapped(text: str) -> bool:
 
 def _unwrap_block(block: str) -> list[str]:
     """Join a block's wrapped lines, keeping Markdown headings and list items apart."""
-    out: list[str] = []
+    # Lines are gathered per passage and joined once: appending to a growing string
+    # copies it each time, quadratic in a block of many lines (issue 17).
+    out: list[list[str]] = []
     for line in block.split("\n"):
-        if out and line.strip() and not _BLOCK_ITEM.match(line) and not _HEADING.match(out[-1]):
-            out[-1] = f"{out[-1]} {line.strip()}"
+        if out and line.strip() and not _BLOCK_ITEM.match(line) and not _HEADING.match(out[-1][0]):
+            out[-1].append(line.strip())
         else:
-            out.append(line.strip())
-    return out
+            out.append([line.strip()])
+    return [" ".join(lines) for lines in out]

@@ -19,13 +19,19 @@ class InvalidUrl(ValueError):
 def strip_trailing_punctuation(raw: str) -> str:
     """Drop sentence punctuation after a URL, keeping balanced brackets (Wikipedia-style)."""
     url = raw.strip()
-    while url:
-        last = url[-1]
-        if last in _TRAILING or (last in _PAIRS and url.count(last) > url.count(_PAIRS[last])):
-            url = url[:-1]
+    # Bracket counts kept up to date as the end moves, not recounted per character: a
+    # URL ending in thousands of ")" would otherwise cost quadratic time (issue 17).
+    counts = {ch: url.count(ch) for pair in _PAIRS.items() for ch in pair}
+    end = len(url)
+    while end:
+        last = url[end - 1]
+        if last in _TRAILING or (last in _PAIRS and counts[last] > counts[_PAIRS[last]]):
+            end -= 1
+            if last in counts:
+                counts[last] -= 1
         else:
             break
-    return url
+    return url[:end]
 
 
 def normalize_url(raw: str, base: str | None = None) -> str:

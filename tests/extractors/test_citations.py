@@ -64,3 +64,19 @@ def test_example_seed_000_cites_three_urls() -> None:
         "https://youtu.be/qctkkT_OqAk?t=2470\n"
     )
     assert len(scan_seed(text, ".txt").citations) == 3
+
+
+# Issue 17: the forms below once took quadratic time; their answers are unchanged.
+def test_many_unbalanced_closing_brackets_are_stripped() -> None:
+    url = "https://en.wikipedia.org/wiki/Foo_(bar)"
+    assert strip_trailing_punctuation(url + ")" * 5000 + ".") == url
+    assert strip_trailing_punctuation("https://h.example/a))].,") == "https://h.example/a"
+    assert strip_trailing_punctuation("https://h.example/(a)(b)") == "https://h.example/(a)(b)"
+
+
+def test_markdown_link_inside_an_open_bracket_and_hostile_lines() -> None:
+    urls = [c.url for c in scan_markdown("[a [b](https://h.example/u) and [[[[").citations]
+    assert urls == ["https://h.example/u"]
+    assert not scan_markdown("[" * 100_000).citations
+    found = scan_markdown("<http://" * 10_000 + "<https://h.example/v>").citations
+    assert [c.url for c in found] == ["https://h.example/v"]

@@ -34,3 +34,9 @@ def test_markdown_headings_and_items_stay_separate() -> None:
 def test_empty_text_has_no_passages() -> None:
     assert split_passages("") == ()
     assert split_passages("\n \n\t\n") == ()
+
+
+def test_a_block_of_many_wrapped_lines_is_one_passage() -> None:
+    # Issue 17: joined once, not by growing a string per line (quadratic).
+    passages = split_passages("a wrapped line\n" * 50_000, markdown=True)
+    assert len(passages) == 1 and passages[0].text == " ".join(["a wrapped line"] * 50_000)
