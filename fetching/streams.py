@@ -6,16 +6,23 @@ per-call attribute tables cost more CPU than the bytes they carry on a fast link
 CPU through anyio and 4.4 s through these streams (medians of alternating runs).
 recite runs only on asyncio, so the streams here use it directly; timeouts and errors
 map to httpcore's exceptions as its anyio backend maps them.
+
+Kept over httpcore's own backend after measuring both again (issue 17,
+benchmarks/network_backend.py). It implements httpcore's public network-backend
+interface only (no private httpcore name); pyproject bounds httpcore and httpx below
+their next minor versions, and tests/fetching/test_httpcore_contract.py fails when the
+installed httpcore is not a tested one or asks a stream for something answered here.
 """
 
 import asyncio
+import select
+import socket
 import ssl
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpcore
-from httpcore._utils import is_socket_readable
 
 
 @contextmanager
@@ -53,6 +60,12 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     async def aclose(self) -> None:
         """Close without waiting for the peer (a hostile one may never answer)."""
+        if self._writer.get_extra_info("ssl_object") is not None:
+            # close() on TLS sends close_notify and waits for the peer's, up to asyncio's
+            # ssl_shutdown_timeout (30 s), the socket held open all along. The response
+            # was read (or given up on), so nothing is lost by dropping the connection.
+            self._writer.transport.abort()
+            return
         self._writer.close()
 
     async def start_tls(
@@ -85,8 +98,22 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             # An idle keep-alive connection that is readable was closed (or written to)
             # by the server: httpcore then drops it instead of reusing it.
             sock = self._writer.get_extra_info("socket")
-            return self._reader.at_eof() or (sock is not None and is_socket_readable(sock))
+            return self._reader.at_eof() or (sock is not None and socket_readable(sock))
         return None
+
+
+def socket_readable(sock: socket.socket) -> bool:
+    """Whether a recv() would return at once (data, or the end of the stream).
+
+    A poll with no wait, like httpcore's private helper; a closed socket counts as
+    readable, so that its next read returns the end of the stream.
+    """
+    fd = sock.fileno()
+    if fd < 0:
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 class AsyncioBackend(httpcore.AsyncNetworkBackend):

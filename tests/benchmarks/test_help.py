@@ -8,8 +8,10 @@ from .conftest import load_benchmark
 @pytest.mark.parametrize(
     ("name", "option"),
     [
+        ("cpu_bounds", "--scale"),
         ("dedup_quality", "--corpus"),
         ("dedup_scale", "--stores"),
+        ("network_backend", "--corpus"),
         ("publish_cost", "--pages"),
         ("signature_speed", "--corpus"),
         ("startup", "--repeat"),

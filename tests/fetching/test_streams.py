@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpcore
 import pytest
 
 from fetching.streams import AsyncioBackend
+from tests.fetching.test_client import self_signed
 
 pytestmark = pytest.mark.anyio
 
@@ -86,3 +90,37 @@ async def test_write_to_a_reset_connection_is_httpcore_write_error() -> None:
 async def test_unix_sockets_are_refused() -> None:
     with pytest.raises(httpcore.ConnectError):
         await AsyncioBackend().connect_unix_socket("/tmp/recite-none.sock")
+
+
+async def test_a_tls_connection_is_dropped_at_close_without_waiting_for_the_peer(
+    tmp_path: Path,
+) -> None:
+    # Issue 17: close() on TLS waits up to 30 s for the peer's close_notify with the socket
+    # open; a peer that never answers held it that long. aclose() aborts instead.
+    cert, key = self_signed(tmp_path, "secure.test")
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(str(cert), str(key))
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def hostile_peer() -> None:
+        conn, _ = listener.accept()
+        with server_context.wrap_socket(conn, server_side=True):
+            done.wait(10)  # handshake done; never reads, never sends close_notify
+
+    thread = threading.Thread(target=hostile_peer, daemon=True)
+    thread.start()
+    try:
+        stream = await AsyncioBackend().connect_tcp("127.0.0.1", listener.getsockname()[1], 5)
+        client_context = ssl.create_default_context(cafile=str(cert))
+        stream = await stream.start_tls(client_context, "secure.test", timeout=5)
+        assert stream.get_extra_info("ssl_object") is not None
+        raw = stream.get_extra_info("socket")
+        await stream.aclose()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert raw.fileno() == -1
+    finally:
+        done.set()
+        thread.join(10)
+        listener.close()
