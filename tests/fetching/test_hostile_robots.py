@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import pytest
 
 from fetching import Outcome
-from tests.fetching.conftest import SLACK, Harness, gaps
+from tests.fetching.conftest import Harness, gaps
 from tests.fetching.server import Handler, Request, TestServer, response, robots
 
 pytestmark = pytest.mark.anyio
 
+CONNECT_SLACK = 0.25
 LONG = "/ok/" + "a" * 3000 + "b"  # the hostile pattern's worst case: many a's, no match
 
 
@@ -111,4 +112,7 @@ async def test_hostile_robots_file(harness: Harness, kind: str) -> None:
         busy_until = max(e.responded or time.monotonic() for e in server.entries(host=hostile))
         assert max(e.arrived for e in plain_log) < busy_until
     if kind == "crawl-delay-3":
-        assert min(gaps(e.arrived for e in server.entries(host=hostile))) >= 3 - SLACK
+        # Counted from the client's start of the robots.txt request; the server logs its
+        # arrival after accepting a new connection, up to ~0.1 s later on a loaded
+        # machine (seen here). Ignoring the Crawl-delay would leave a gap near 0.
+        assert min(gaps(e.arrived for e in server.entries(host=hostile))) >= 3 - CONNECT_SLACK
