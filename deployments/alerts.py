@@ -1,0 +1,159 @@
+"""Alerts about nightly runs: Prefect automations that POST JSON to a webhook (issue 17).
+
+`install_alerts` saves a Webhook block (`recite-alerts`) and four automations on the
+Prefect server, one per event, each calling the block with its own JSON body:
+
+    failed            a run of ingest/nightly ended Failed (an exception, e.g. the
+                      database cannot be written)
+    crashed           it ended Crashed: its process died (SIGKILL, OOM killer); the
+                      process that started it (`recite serve`, a worker) reports it
+    timed_out         it ended TimedOut (--timeout-hours)
+    no_completed_run  no run completed within --alert-window-hours after the last one
+                      that did (or after the automation was created): a proactive
+                      trigger, evaluated by the server, so it fires even when nothing runs
+
+The server's trigger service evaluates them, so an alert needs no recite process, and
+one event fires its automation once: the reactive ones on each state event (threshold
+1, no window), the proactive one once per window in which nothing completed (then its
+window starts again). Installing again leaves an unchanged automation alone (it keeps
+its window) and replaces a changed one; without a webhook the automations are deleted.
+"""
+
+import json
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from flows.settings import AlertSettings
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from prefect.events.actions import CallWebhook
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger
+
+BLOCK_NAME = "recite-alerts"
+PREFIX = "recite alert: "
+FLOW = "ingest"
+DEPLOYMENT = "nightly"
+# Prefect names a flow run's state events prefect.flow-run.<state name>.
+REACTIVE = {"failed": "Failed", "crashed": "Crashed", "timed_out": "TimedOut"}
+NO_RUN = "no_completed_run"
+
+
+def payload_template(event: str, db: str, message: str | None = None) -> str:
+    """The Jinja template of `event`'s JSON body, rendered by the Prefect server.
+
+    `flow_run` is the run of the triggering event (for no_completed_run: the last run that
+    completed, if any); `db` is the deployment's database, for runs that name none.
+    `message`, when given, stands for the state's message.
+    """
+    run_db = "(flow_run.parameters.get('params') or {}).get('db') or " + json.dumps(db)
+    known = {
+        "flow_run_id": "{{ flow_run.id|string|tojson }}",
+        "flow_run_name": "{{ flow_run.name|tojson }}",
+        "state": "{{ flow_run.state.name|tojson }}",
+        "message": json.dumps(message) if message else "{{ flow_run.state.message|tojson }}",
+        "db": "{{ (" + run_db + ")|tojson }}",
+        "ui_url": "{{ flow_run|ui_url|tojson }}",
+    }
+    unknown = {key: "null" for key in known} | {
+        "message": json.dumps(message), "db": json.dumps(db)
+    }
+    head = json.dumps({"event": event, "deployment": f"{FLOW}/{DEPLOYMENT}"})[:-1]
+    return (
+        f"{head}, {{% if flow_run %}}{_members(known)}{{% else %}}{_members(unknown)}"
+        "{% endif %}}"
+    )
+
+
+def _members(values: dict[str, str]) -> str:
+    return ", ".join(f"{json.dumps(key)}: {value}" for key, value in values.items())
+
+
+def automations(settings: AlertSettings, block_id: "UUID", db: str) -> list["AutomationCore"]:
+    """The automations of `settings`: one per event, each calling the webhook block."""
+    from prefect.events.actions import CallWebhook
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+
+    scope: dict[str, Any] = dict(
+        match={"prefect.resource.id": "prefect.flow-run.*"},
+        match_related=[
+            {"prefect.resource.role": "flow", "prefect.resource.name": FLOW},
+            {"prefect.resource.role": "deployment", "prefect.resource.name": DEPLOYMENT},
+        ],
+    )
+    found: list[AutomationCore] = []
+    for event, state in REACTIVE.items():
+        trigger = EventTrigger(
+            expect={f"prefect.flow-run.{state}"}, posture=Posture.Reactive, threshold=1,
+            within=timedelta(0), **scope,
+        )
+        found.append(_automation(event, trigger, CallWebhook(
+            block_document_id=block_id, payload=payload_template(event, db))))
+    hours = settings.alert_window_hours
+    completed = "prefect.flow-run.Completed"
+    # `after` and `expect` the same event: each completed run starts the window again
+    # (the pattern of Prefect's zombie-run automation, docs: detect-zombie-flows).
+    window = EventTrigger(
+        after={completed}, expect={completed}, posture=Posture.Proactive, threshold=1,
+        within=timedelta(hours=hours), **scope,
+    )
+    message = f"no run of {FLOW}/{DEPLOYMENT} completed in the last {hours:g} h"
+    found.append(_automation(NO_RUN, window, CallWebhook(
+        block_document_id=block_id, payload=payload_template(NO_RUN, db, message))))
+    return found
+
+
+def _automation(event: str, trigger: "EventTrigger", action: "CallWebhook") -> "AutomationCore":
+    from prefect.events.schemas.automations import AutomationCore
+
+    return AutomationCore(
+        name=PREFIX + event, description=f"recite: POST the {event!r} alert to the webhook "
+        f"block {BLOCK_NAME!r} (deployments/alerts.py).", enabled=True,
+        trigger=trigger, actions=[action],
+    )
+
+
+async def install_alerts(settings: AlertSettings, db: str) -> int:
+    """Save the webhook block and make the server's automations those of `settings`;
+    how many automations are installed (0 without a webhook)."""
+    from prefect import get_client
+
+    async with get_client() as client:
+        wanted = await _wanted(settings, db)
+        existing = [a for a in await client.read_automations() if a.name.startswith(PREFIX)]
+        keep = {a.name for a in wanted}
+        for old in existing:
+            twin = next((w for w in wanted if _same(w, old)), None)
+            if twin is None or old.name not in keep:
+                await client.delete_automation(old.id)
+            else:
+                keep.discard(old.name)  # unchanged: it keeps its proactive window
+        for automation in wanted:
+            if automation.name in keep:
+                await client.create_automation(automation)
+    return len(wanted)
+
+
+async def _wanted(settings: AlertSettings, db: str) -> list["AutomationCore"]:
+    if not settings.alert_webhook:
+        return []
+    from prefect.blocks.webhook import Webhook
+
+    block = Webhook(
+        method="POST", url=settings.alert_webhook,
+        headers={"Content-Type": "application/json"},
+        # The user names the URL; ntfy or a receiver on the intranet is a common choice.
+        allow_private_urls=True,
+    )
+    block_id = await block.asave(BLOCK_NAME, overwrite=True)
+    return automations(settings, block_id, db)
+
+
+def _same(wanted: "AutomationCore", old: "AutomationCore") -> bool:
+    fields = {"name", "description", "enabled", "trigger", "actions"}
+    return bool(
+        wanted.name == old.name
+        and wanted.model_dump(mode="json", include=fields, exclude={"trigger": {"id"}})
+        == old.model_dump(mode="json", include=fields, exclude={"trigger": {"id"}})
+    )
