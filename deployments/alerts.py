@@ -40,21 +40,27 @@ REACTIVE = {"failed": "Failed", "crashed": "Crashed", "timed_out": "TimedOut"}
 NO_RUN = "no_completed_run"
 
 
-def payload_template(event: str, db: str, message: str | None = None) -> str:
+def payload_template(
+    event: str, db: str, ui: str | None = None, message: str | None = None
+) -> str:
     """The Jinja template of `event`'s JSON body, rendered by the Prefect server.
 
     `flow_run` is the run of the triggering event (for no_completed_run: the last run that
-    completed, if any); `db` is the deployment's database, for runs that name none.
+    completed, if any); `db` is the deployment's database, for runs that name none; `ui`
+    the UI's address as recite sees it, for a server that does not know its own.
     `message`, when given, stands for the state's message.
     """
     run_db = "(flow_run.parameters.get('params') or {}).get('db') or " + json.dumps(db)
+    link = "flow_run|ui_url"
+    if ui:
+        link += f" or {json.dumps(ui.rstrip('/') + '/runs/flow-run/')} ~ flow_run.id|string"
     known = {
         "flow_run_id": "{{ flow_run.id|string|tojson }}",
         "flow_run_name": "{{ flow_run.name|tojson }}",
         "state": "{{ flow_run.state.name|tojson }}",
         "message": json.dumps(message) if message else "{{ flow_run.state.message|tojson }}",
         "db": "{{ (" + run_db + ")|tojson }}",
-        "ui_url": "{{ flow_run|ui_url|tojson }}",
+        "ui_url": "{{ (" + link + ")|tojson }}",
     }
     unknown = {key: "null" for key in known} | {
         "message": json.dumps(message), "db": json.dumps(db)
@@ -70,7 +76,9 @@ def _members(values: dict[str, str]) -> str:
     return ", ".join(f"{json.dumps(key)}: {value}" for key, value in values.items())
 
 
-def automations(settings: AlertSettings, block_id: "UUID", db: str) -> list["AutomationCore"]:
+def automations(
+    settings: AlertSettings, block_id: "UUID", db: str, ui: str | None = None
+) -> list["AutomationCore"]:
     """The automations of `settings`: one per event, each calling the webhook block."""
     from prefect.events.actions import CallWebhook
     from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
@@ -89,7 +97,7 @@ def automations(settings: AlertSettings, block_id: "UUID", db: str) -> list["Aut
             within=timedelta(0), **scope,
         )
         found.append(_automation(event, trigger, CallWebhook(
-            block_document_id=block_id, payload=payload_template(event, db))))
+            block_document_id=block_id, payload=payload_template(event, db, ui))))
     hours = settings.alert_window_hours
     completed = "prefect.flow-run.Completed"
     # `after` and `expect` the same event: each completed run starts the window again
@@ -100,7 +108,7 @@ def automations(settings: AlertSettings, block_id: "UUID", db: str) -> list["Aut
     )
     message = f"no run of {FLOW}/{DEPLOYMENT} completed in the last {hours:g} h"
     found.append(_automation(NO_RUN, window, CallWebhook(
-        block_document_id=block_id, payload=payload_template(NO_RUN, db, message))))
+        block_document_id=block_id, payload=payload_template(NO_RUN, db, ui, message))))
     return found
 
 
@@ -139,6 +147,7 @@ async def _wanted(settings: AlertSettings, db: str) -> list["AutomationCore"]:
     if not settings.alert_webhook:
         return []
     from prefect.blocks.webhook import Webhook
+    from prefect.settings import get_current_settings
 
     block = Webhook(
         method="POST", url=settings.alert_webhook,
@@ -147,7 +156,8 @@ async def _wanted(settings: AlertSettings, db: str) -> list["AutomationCore"]:
         allow_private_urls=True,
     )
     block_id = await block.asave(BLOCK_NAME, overwrite=True)
-    return automations(settings, block_id, db)
+    # Prefect's server renders `ui_url` only when it was told its UI's address.
+    return automations(settings, block_id, db, get_current_settings().ui_url)
 
 
 def _same(wanted: "AutomationCore", old: "AutomationCore") -> bool:
