@@ -54,9 +54,8 @@ def alerts_command(
     from deployments.serve import default_parameters
     from flows.settings import AlertSettings, Settings
 
-    given = {"alert_webhook": webhook, "alert_window_hours": window_hours}
     try:
-        settings = AlertSettings(**{k: v for k, v in given.items() if v is not None})
+        settings = AlertSettings.given(alert_webhook=webhook, alert_window_hours=window_hours)
         db = default_parameters(Settings().parameters())["params"]["db"]
     except ValidationError as exc:
         typer.echo(f"invalid settings:\n{exc}", err=True)

@@ -230,10 +230,9 @@ def serve_command(
     try:
         serve_settings = ServeSettings(**{k: v for k, v in overrides.items() if v is not None})
         params = Settings().parameters(resume_attempts=resume_attempts)
-        given: dict[str, Any] = {
-            "alert_webhook": alert_webhook, "alert_window_hours": alert_window_hours,
-        }
-        alerts = AlertSettings(**{k: v for k, v in given.items() if v is not None})
+        alerts = AlertSettings.given(
+            alert_webhook=alert_webhook, alert_window_hours=alert_window_hours
+        )
     except ValidationError as exc:
         typer.echo(f"invalid settings:\n{exc}", err=True)
         raise typer.Exit(2) from exc

@@ -287,6 +287,11 @@ class AlertSettings(BaseSettings):
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @classmethod
+    def given(cls, **values: Any) -> "AlertSettings":
+        """The environment's settings with the values given (CLI flags; None: not given)."""
+        return cls(**{k: v for k, v in values.items() if v is not None})
+
 
 def _split(value: Any, sep: str) -> Any:
     """Accept a JSON list or a `sep`-separated string (environment variables are strings)."""
