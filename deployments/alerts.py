@@ -12,6 +12,13 @@ Prefect server, one per event, each calling the block with its own JSON body:
                       that did (or after the automation was created): a proactive
                       trigger, evaluated by the server, so it fires even when nothing runs
 
+A fifth automation, `recite: silent runs crashed`, installed with or without a webhook,
+marks a run of `ingest` Crashed when it sent no heartbeat for three heartbeat periods
+(Prefect's answer for a run whose supervising process died too: `recite serve` killed,
+the machine rebooted; docs: "Detect and respond to zombie flows"). Flow runs send one
+every PREFECT_FLOWS_HEARTBEAT_FREQUENCY seconds (180 by default in Prefect 3.9). The
+`crashed` alert then follows.
+
 The server's trigger service evaluates them, so an alert needs no recite process, and
 one event fires its automation once: the reactive ones on each state event (threshold
 1, no window), the proactive one once per window in which nothing completed (then its
@@ -38,6 +45,8 @@ DEPLOYMENT = "nightly"
 # Prefect names a flow run's state events prefect.flow-run.<state name>.
 REACTIVE = {"failed": "Failed", "crashed": "Crashed", "timed_out": "TimedOut"}
 NO_RUN = "no_completed_run"
+SILENT = "recite: silent runs crashed"
+HEARTBEATS_MISSED = 3
 
 
 def payload_template(
@@ -122,14 +131,43 @@ def _automation(event: str, trigger: "EventTrigger", action: "CallWebhook") -> "
     )
 
 
+def silent_runs_crashed(heartbeat_seconds: int) -> "AutomationCore":
+    """Marks an `ingest` run Crashed once it missed HEARTBEATS_MISSED heartbeats."""
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.actions import ChangeFlowRunState
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+
+    silence = heartbeat_seconds * HEARTBEATS_MISSED
+    ends = {f"prefect.flow-run.{s}" for s in ("Completed", "Failed", "Cancelled", "Crashed",
+                                               "TimedOut")}
+    heartbeat = "prefect.flow-run.heartbeat"
+    trigger = EventTrigger(
+        after={heartbeat}, expect={heartbeat, *ends}, for_each={"prefect.resource.id"},
+        match={"prefect.resource.id": "prefect.flow-run.*"},
+        match_related={"prefect.resource.role": "flow", "prefect.resource.name": FLOW},
+        posture=Posture.Proactive, threshold=1, within=timedelta(seconds=silence),
+    )
+    action = ChangeFlowRunState(state=StateType.CRASHED, message=(
+        f"no heartbeat for {silence} s: the process that ran it is gone (recite serve or "
+        "the worker killed, the machine restarted)"))
+    return AutomationCore(
+        name=SILENT, description="recite: marks ingest runs whose process died unnoticed "
+        "as Crashed (deployments/alerts.py).", enabled=True, trigger=trigger, actions=[action],
+    )
+
+
 async def install_alerts(settings: AlertSettings, db: str) -> int:
     """Save the webhook block and make the server's automations those of `settings`;
-    how many automations are installed (0 without a webhook)."""
+    how many alert automations are installed (0 without a webhook)."""
     from prefect import get_client
+    from prefect.settings import get_current_settings
 
+    heartbeat = get_current_settings().flows.heartbeat_frequency
     async with get_client() as client:
-        wanted = await _wanted(settings, db)
-        existing = [a for a in await client.read_automations() if a.name.startswith(PREFIX)]
+        alerts = await _wanted(settings, db)
+        wanted = [*alerts, *([silent_runs_crashed(heartbeat)] if heartbeat else [])]
+        existing = [a for a in await client.read_automations()
+                    if a.name.startswith(PREFIX) or a.name == SILENT]
         keep = {a.name for a in wanted}
         for old in existing:
             twin = next((w for w in wanted if _same(w, old)), None)
@@ -140,7 +178,7 @@ async def install_alerts(settings: AlertSettings, db: str) -> int:
         for automation in wanted:
             if automation.name in keep:
                 await client.create_automation(automation)
-    return len(wanted)
+    return len(alerts)
 
 
 async def _wanted(settings: AlertSettings, db: str) -> list["AutomationCore"]:
@@ -164,6 +202,16 @@ def _same(wanted: "AutomationCore", old: "AutomationCore") -> bool:
     fields = {"name", "description", "enabled", "trigger", "actions"}
     return bool(
         wanted.name == old.name
-        and wanted.model_dump(mode="json", include=fields, exclude={"trigger": {"id"}})
-        == old.model_dump(mode="json", include=fields, exclude={"trigger": {"id"}})
+        and _sorted(wanted.model_dump(mode="json", include=fields, exclude={"trigger": {"id"}}))
+        == _sorted(old.model_dump(mode="json", include=fields, exclude={"trigger": {"id"}}))
     )
+
+
+def _sorted(value: Any) -> Any:
+    """`value` with its lists of strings sorted: a trigger's sets come back in any order."""
+    if isinstance(value, dict):
+        return {k: _sorted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_sorted(v) for v in value]
+        return sorted(items) if all(isinstance(v, str) for v in items) else items
+    return value

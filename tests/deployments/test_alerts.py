@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,7 @@ from tests.deployments.test_serve import create_run, local_params, query, write_
 from tests.site import serve_site
 
 WINDOW = 15  # seconds: --alert-window-hours for this module
+HEARTBEAT = 30  # seconds between a flow run's heartbeats: Prefect's smallest
 # A gated page is held until the test opens the gate: reads must outlast the hold.
 HELD = {"read_timeout": 120, "total_timeout": 180}
 
@@ -87,6 +89,7 @@ class Harness:
     def __init__(self, api: Api, workdir: Path, receiver: Receiver) -> None:
         self.api, self.workdir, self.receiver = api, workdir, receiver
         self.last_completed: str | None = None  # the run the killed one resumed to
+        self.served: subprocess.Popen[bytes] | None = None
         self.db = workdir / "data" / "recite.duckdb"
         self.env = prefect_env(
             workdir / "serve-home",
@@ -98,6 +101,7 @@ class Harness:
             RECITE_CONNECT_TIMEOUT="2", RECITE_READ_TIMEOUT="5", RECITE_MAX_ATTEMPTS="1",
             RECITE_ALERT_WEBHOOK=receiver.url,
             RECITE_ALERT_WINDOW_HOURS=str(WINDOW / 3600),
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY=str(HEARTBEAT),
         )
 
     def nightly(self, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +130,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
         wait_for(api.healthy, 150, "prefect server start to answer /api/health")
         with receiving() as receiver:
             handle = Harness(api, workdir, receiver)
-            served = start(serve_command(), handle.env, workdir / "serve.log")
+            served = handle.served = start(serve_command(), handle.env, workdir / "serve.log")
 
             def registered() -> bool:
                 assert served is not None and served.poll() is None, (workdir / "serve.log").read_text()
@@ -142,20 +146,26 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
 
 def automations(api: Api) -> dict[str, str]:
     found = api.post("/automations/filter", {})
-    return {a["name"]: a["id"] for a in found if a["name"].startswith("recite alert: ")}
+    return {a["name"]: a["id"] for a in found if a["name"].startswith("recite")}
 
 
 def test_serve_installs_one_automation_per_event_and_again_changes_nothing(harness: Harness) -> None:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
 
     from deployments.alerts import install_alerts
     from flows.settings import AlertSettings
 
     before = automations(harness.api)
     assert set(before) == {f"recite alert: {e}" for e in
-                           ("failed", "crashed", "timed_out", "no_completed_run")}
+                           ("failed", "crashed", "timed_out", "no_completed_run")} | {
+        "recite: silent runs crashed"}
     settings = AlertSettings(alert_webhook=harness.receiver.url, alert_window_hours=WINDOW / 3600)
-    with temporary_settings({PREFECT_API_URL: harness.api.url}):
+    with temporary_settings({PREFECT_API_URL: harness.api.url,
+                             PREFECT_FLOWS_HEARTBEAT_FREQUENCY: HEARTBEAT}):
         # What a second `recite serve` start does: the same automations are left as they are.
         assert asyncio.run(install_alerts(settings, str(harness.db))) == 4
     assert automations(harness.api) == before
@@ -249,3 +259,21 @@ def test_every_event_was_alerted_exactly_once(harness: Harness) -> None:
     runs = [(b["event"], b["flow_run_id"]) for b in bodies if b["event"] != "no_completed_run"]
     assert len(runs) == len(set(runs)), runs
     assert sorted(e for e, _ in runs) == ["crashed", "failed", "timed_out", "timed_out"], runs
+
+
+def test_a_run_whose_serve_process_died_too_is_marked_crashed_and_alerted(harness: Harness) -> None:
+    """The last test: it kills `recite serve`. Nobody reports the run; its heartbeats stop."""
+    with serve_site() as site:
+        seeds = write_seed(harness.workdir / "silent-seeds", "a.txt", [site.url("/gate/silent")])
+        db = harness.workdir / "silent" / "recite.duckdb"
+        run = harness.nightly(local_params(seeds, db=str(db), **HELD))
+        wait_for(site.requested.is_set, 120, "the run to reach the held page")
+        assert harness.served is not None
+        os.killpg(harness.served.pid, signal.SIGKILL)  # serve and the run's process with it
+        harness.served.wait(30)
+
+        crashed = harness.api.wait_state(run["id"], "CRASHED", HEARTBEAT * 10)
+        assert "no heartbeat" in crashed["state"]["message"]
+        alert = harness.alert("crashed", run["id"], timeout=60)
+        assert alert["message"] == crashed["state"]["message"]
+    assert len(harness.receiver.of("crashed", run["id"])) == 1
