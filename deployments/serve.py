@@ -17,12 +17,18 @@ run is created) and allow one run at a time each (further runs wait in
 `AwaitingConcurrencySlot`); across deployments, the flow itself holds the database's
 writer lock `<db>.lock` (flows/concurrency.py), so only one run writes at a time.
 
+With `--alert-webhook` (RECITE_ALERT_WEBHOOK) it installs Prefect automations that POST
+an alert when a nightly run fails, crashes, times out, or none completed within
+`--alert-window-hours` (deployments/alerts.py); without one it removes them. A crashed or
+timed-out run starts again up to `--resume-attempts` times (flows/resume.py).
+
 On shutdown (Ctrl-C, SIGTERM) `prefect.serve` pauses the served deployments, so that no
 runs pile up while nobody executes them; every start registers them again with
 `paused=False`, which re-activates the nightly schedule.
 """
 
 # No `from __future__ import annotations`: see flows/ingest.py (PrefectHQ/prefect#19447).
+import asyncio
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -31,7 +37,7 @@ import typer
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from flows.settings import IngestParameters, Settings
+from flows.settings import AlertSettings, IngestParameters, Settings
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -160,10 +166,17 @@ def _built(deployment: object) -> "RunnerDeployment":
     return deployment
 
 
-def serve(serve_settings: ServeSettings, params: IngestParameters) -> None:
-    """Register the deployments and execute their runs until interrupted."""
+def serve(
+    serve_settings: ServeSettings, params: IngestParameters, alerts: AlertSettings | None = None
+) -> None:
+    """Install the alerts, register the deployments and execute their runs until interrupted."""
     from prefect import serve as prefect_serve
 
+    from deployments.alerts import install_alerts
+
+    db = default_parameters(params)["params"]["db"]
+    installed = asyncio.run(install_alerts(alerts or AlertSettings(), db))
+    typer.echo(f"alerts: {installed} automations" if installed else "alerts: off (no webhook)")
     prefect_serve(*build_deployments(serve_settings, params), pause_on_shutdown=True)
 
 
@@ -184,6 +197,25 @@ def serve_command(
                      "daily; 0 keeps them. Env RECITE_PREFECT_RETENTION_DAYS; default 30.",
                      show_default=False),
     ] = None,
+    alert_webhook: Annotated[
+        str | None,
+        typer.Option("--alert-webhook", help="URL that gets a JSON POST when a nightly run "
+                     "fails, crashes, times out, or none completed in --alert-window-hours "
+                     "(README: Alerts). Env RECITE_ALERT_WEBHOOK; default: no alerts.",
+                     show_default=False),
+    ] = None,
+    alert_window_hours: Annotated[
+        float | None,
+        typer.Option("--alert-window-hours", help="Alert when no nightly run completed this "
+                     "many hours after the last that did. Env RECITE_ALERT_WINDOW_HOURS; "
+                     "default 26.", show_default=False),
+    ] = None,
+    resume_attempts: Annotated[
+        int | None,
+        typer.Option("--resume-attempts", help="Start a crashed or timed-out run again, up to "
+                     "this many times in a row; each resumes from the working file. Env "
+                     "RECITE_RESUME_ATTEMPTS; default 2.", show_default=False),
+    ] = None,
 ) -> None:
     """Serve the ingest flow: deployment ingest/nightly on a schedule and ingest/adhoc.
 
@@ -197,11 +229,14 @@ def serve_command(
     }
     try:
         serve_settings = ServeSettings(**{k: v for k, v in overrides.items() if v is not None})
-        params = Settings().parameters()
+        params = Settings().parameters(resume_attempts=resume_attempts)
+        alerts = AlertSettings.given(
+            alert_webhook=alert_webhook, alert_window_hours=alert_window_hours
+        )
     except ValidationError as exc:
         typer.echo(f"invalid settings:\n{exc}", err=True)
         raise typer.Exit(2) from exc
-    serve(serve_settings, params)
+    serve(serve_settings, params, alerts)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from flows.dedup_pass import run_dedup
 from flows.faults import checkpoint
 from flows.lifecycle import WritingRun, writing_run
 from flows.progress import RunProgress
+from flows.resume import resume_hook
 from flows.run_parameters import complete_parameters
 from flows.settings import IngestParameters
 from flows.tasks import (
@@ -55,6 +56,8 @@ from storage.store import Store
 @flow(
     name="ingest", description="Fetch, extract and store the pages that seed documents cite.",
     persist_result=False,
+    # A crashed or timed-out run of a deployment starts again (flows/resume.py).
+    on_crashed=[resume_hook], on_failure=[resume_hook],
 )
 async def ingest(params: IngestParameters = IngestParameters()) -> RunSummary:  # noqa: B008
     """Run the whole pipeline once and publish the database for SQL clients.

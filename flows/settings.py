@@ -142,6 +142,12 @@ class IngestParameters(BaseModel):
         "writer lock and publishes nothing; the next run resumes after the batches it stored. "
         "Checked between batches.",
     )
+    resume_attempts: int = Field(
+        2, ge=0, le=10,
+        description="A run of a deployment (recite serve, prefect.yaml) that crashes or times "
+        "out is started again, up to this many times in a row; each resumes from the working "
+        "file after the batches already stored. 0: never.",
+    )
     db_memory_limit: str = Field(
         "1GB", pattern=f"^{MEMORY_SIZE}$",
         description="DuckDB memory limit of the run's database connection, e.g. '1GB'. DuckDB "
@@ -257,6 +263,34 @@ class Settings(IngestParameters, BaseSettings):
         values = self.model_dump()
         values.update({k: v for k, v in overrides.items() if v is not None})
         return IngestParameters(**values)
+
+
+class AlertSettings(BaseSettings):
+    """Where and when `recite serve` (or `recite alerts`) sends alerts about nightly runs."""
+
+    model_config = SettingsConfigDict(env_prefix="RECITE_", frozen=True, extra="ignore")
+
+    alert_webhook: str | None = Field(
+        None, pattern=r"^https?://\S+$",
+        description="URL that gets a JSON POST when a nightly run fails, crashes, times out, "
+        "or none completed within --alert-window-hours (README: Alerts). Empty: no alerts.",
+    )
+    # At least 10 s: Prefect's floor for a proactive trigger's window.
+    alert_window_hours: float = Field(
+        26.0, ge=10 / 3600, le=24 * 365,
+        description="Alert when no nightly run completed this many hours after the last one "
+        "that did.",
+    )
+
+    @field_validator("alert_webhook", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @classmethod
+    def given(cls, **values: Any) -> "AlertSettings":
+        """The environment's settings with the values given (CLI flags; None: not given)."""
+        return cls(**{k: v for k, v in values.items() if v is not None})
 
 
 def _split(value: Any, sep: str) -> Any:

@@ -29,5 +29,7 @@ class ArchiveMissing(StorageError):
     """A stored response's body is not in the archive folder (files removed by hand?)."""
 
 
-class RunTimedOut(StorageError):
+# Also a TimeoutError: Prefect ends a flow run that raises one in its `TimedOut` state
+# (prefect/flow_engine.py handle_timeout), which alerts and resume attempts react to.
+class RunTimedOut(StorageError, TimeoutError):
     """A run took longer than its timeout and stopped; the next run resumes from it."""
