@@ -13,6 +13,7 @@ from pydantic.fields import FieldInfo
 from cli.archive import export_warc_command, reextract_command
 from cli.ops import register_ops_commands
 from cli.output import err, print_summary
+from cli.report import report_command
 from cli.sql import export_parquet_command, sql_command
 from flows.settings import IngestParameters, Settings
 from pipeline.summary import RunSummary
@@ -126,6 +127,7 @@ app.command("reextract")(reextract_command)
 app.command("export-warc")(export_warc_command)
 app.command("sql")(sql_command)
 app.command("export-parquet")(export_parquet_command)
+app.command("report")(report_command)
 register_ops_commands(app)
 
 

@@ -11,6 +11,7 @@ from .conftest import load_benchmark
         ("dedup_quality", "--corpus"),
         ("dedup_scale", "--stores"),
         ("publish_cost", "--pages"),
+        ("report_scale", "--docs"),
         ("signature_speed", "--corpus"),
         ("startup", "--repeat"),
         ("throughput", "--pages"),
