@@ -56,10 +56,20 @@ def test_deployments(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert reextract.enforce_parameter_schema and reextract.concurrency_limit == 1
     assert reextract.parameters == {"params": {
         "db": str(tmp_path / "out" / "x.duckdb"), "extract_workers": params.extract_workers,
-        "db_memory_limit": params.db_memory_limit,
+        "db_memory_limit": params.db_memory_limit, "report_dir": "",
     }}
     assert cleanup.parameters == {"older_than_days": 30}
     assert len(build_deployments(ServeSettings(prefect_retention_days=0), params)) == 3
+
+
+def test_the_report_folder_is_made_absolute(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RECITE_REPORT_DIR", "site")
+    params = Settings().parameters()
+    assert default_parameters(params)["params"]["report_dir"] == str(tmp_path / "site")
+    *_, reextract, _ = build_deployments(ServeSettings(), params)
+    assert reextract.parameters["params"]["report_dir"] == str(tmp_path / "site")
+    assert Settings().parameters(report_dir="other").report_dir == "other"
 
 
 def test_serve_refuses_a_bad_timezone_at_once() -> None:
