@@ -21,7 +21,7 @@ from report.chart import build_chart
 from report.errors import ReportError
 from report.pages import change, chunked, clusters
 from report.records import QuoteCheck, SearchEntry
-from report.render import Renderer
+from report.render import MAX_HREF, Renderer
 from storage.database import MEMORY_SIZE, open_published
 from storage.errors import StorageError
 
@@ -38,29 +38,32 @@ T = TypeVar("T")
 class Limits:
     """How much each page holds, chosen so that no file can pass MAX_FILE_BYTES.
 
-    Escaping can multiply a text by 6 (a `"` becomes `&#34;`): a clusters page holds at
-    most 8 clusters x 4 texts x 5,000 characters x 6 = 0.96 MB of text, a changes page
-    20 x 2 x 6,000 x 6 = 1.44 MB at worst (every paragraph changed).
+    Escaping can multiply a text by 6 (a `"` becomes `&#34;`) and a link by 5 (`&amp;`),
+    and a link is at most MAX_HREF (2,000) characters. At worst, then, a clusters page
+    holds 6 x (4 texts x 5,000 x 6 + 10 listed x 11 KB) = 1.4 MB, a changes page
+    20 x 2 x 6,000 x 6 = 1.44 MB (every paragraph changed), a passages page
+    20 x (1,500 x 6 + 5 x 11 KB) = 1.3 MB, a quotes page 50 x (2 x 600 x 6 + 10 KB)
+    = 0.9 MB, a failures or gone page 100 x 12 KB = 1.2 MB. Real pages are far smaller.
     """
 
-    clusters_per_page: int = 8
+    clusters_per_page: int = 6
     members_shown: int = 4
-    members_listed: int = 30
+    members_listed: int = 10
     member_chars: int = 5_000
     passages: int = 5_000
-    passages_per_page: int = 40
+    passages_per_page: int = 20
     passage_chars: int = 1_500
-    passage_documents: int = 10
+    passage_documents: int = 5
     changes: int = 10_000
     changes_per_page: int = 20
     change_chars: int = 6_000
     gone: int = 50_000
-    gone_per_page: int = 200
+    gone_per_page: int = 100
     quotes: int = 50_000
-    quotes_per_page: int = 100
-    quote_chars: int = 1_000
+    quotes_per_page: int = 50
+    quote_chars: int = 600
     failures: int = 100_000
-    failures_per_page: int = 250
+    failures_per_page: int = 100
     error_chars: int = 300
     title_chars: int = 200
     search_shard_bytes: int = 1_000_000
@@ -274,7 +277,9 @@ def _search(build: _Build) -> None:
         for url, title in queries.documents(build.con, build.limits.title_chars)
         if url not in seen
     )
-    shards = build.renderer.search_index([*build.search, *pages], build.limits.search_shard_bytes)
+    # A URL too long to link is left out of the index too (it bounds each entry's size).
+    entries = [e for e in [*build.search, *pages] if len(e.url) <= MAX_HREF]
+    shards = build.renderer.search_index(entries, build.limits.search_shard_bytes)
     build.renderer.page("search.html", "search.html", "search", shards=shards)
     build.pages["search"] = 1
 

@@ -25,7 +25,7 @@ CSP = (
 )
 STATIC = ("report.css", "report.js")
 # Longest URL linked; a longer one is shown as text only.
-MAX_HREF = 4_000
+MAX_HREF = 2_000
 
 NAV = (
     ("overview", "index.html", "Overview"),

@@ -87,7 +87,7 @@ def test_http_href_keeps_only_web_links() -> None:
     assert http_href("HTTP://EXAMPLE.ORG/") == "HTTP://EXAMPLE.ORG/"
     for bad in (EVIL_URL, "JavaScript:alert(1)", " javascript:alert(1)", "data:text/html,x",
                 "file:///etc/passwd", "vbscript:x", "//example.org/a", "https://", "http://a\nb",
-                None, 3, "https://e.org/" + "a" * 5000):
+                None, 3, "https://e.org/" + "a" * 2000):
         assert http_href(bad) is None, bad
 
 
@@ -130,3 +130,32 @@ def test_pages_split_and_their_links_resolve(hostile_db: Path, tmp_path: Path) -
                 assert (result.out / (href.partition("#")[0] or path.name)).is_file(), href
     last = (result.out / "clusters-4.html").read_text(encoding="utf-8")
     assert 'rel="prev"' in last and 'rel="next"' not in last
+
+
+def test_the_worst_page_stays_under_the_limit(tmp_path: Path) -> None:
+    """Texts and URLs made of the characters escaping grows most fill a clusters page."""
+    db = tmp_path / "worst.duckdb"
+    heavy = '"&<>' * 5_000  # 20,000 characters, 6x or more once escaped
+    docs, members, pairs = [], [], []
+    for c in range(6):
+        family = [_doc(f"https://w{c}.example/{m}?" + "a=&" * 600, f'"{c}"' * 100,
+                       [heavy, heavy[: 1000 + m]]) for m in range(14)]
+        docs += family
+        head = family[0].doc_id
+        for d in family:
+            members.append(ClusterMember(d.doc_id, head, head, d.doc_id == head))
+            if d.doc_id != head:
+                low, high = sorted((head, d.doc_id))
+                pairs.append(PairRow(low, high, 0.9, False))
+    with WorkingDatabase(db) as work:
+        passages = [split_passages(d.content.text) for d in docs]
+        Store(work.con).save_documents(docs, passages, [passage_keys(p) for p in passages])
+        dedup = DedupStore(work.con)
+        dedup.set_settings(0.8, 3)
+        dedup.save_pairs(pairs, AT)
+        dedup.replace_clusters(members)
+        work.publish()
+    result = build_report(db, tmp_path / "out")
+    size = (result.out / "clusters.html").stat().st_size
+    assert 500_000 < size <= 2 * 1024 * 1024  # a full page, and under the bound
+    assert result.largest_bytes <= 2 * 1024 * 1024
