@@ -44,12 +44,12 @@ _VOCABULARY = (
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000,
-                        help="Synthetic pages in the database (default 100000).")
+                        help="Documents (fetched pages) in the database (default 100000).")
     parser.add_argument("--hosts", type=int, default=500, help="Sites the pages are on.")
     parser.add_argument("--cluster-rate", type=float, default=0.1,
                         help="Share of pages that are near-copies of another page.")
     parser.add_argument("--failure-rate", type=float, default=0.05,
-                        help="Share of URLs whose fetch fails.")
+                        help="Share of the URLs whose fetch fails (URLs on top of --docs).")
     parser.add_argument("--changed", type=int, default=5_000,
                         help="Pages whose text changes on the second night.")
     parser.add_argument("--batch", type=int, default=2_000, help="Pages per stored batch.")
@@ -68,11 +68,16 @@ def _url(i: int, hosts: int) -> str:
     return f"https://site{i % hosts}.example/news/{i}"
 
 
+def _urls(args: argparse.Namespace) -> int:
+    """URLs in the frontier: --docs that answer, and the failing ones on top."""
+    return round(args.docs / (1 - args.failure_rate))
+
+
 def _texts(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
-    """(title, paragraphs) of each page; near-copies follow the page they copy."""
+    """(title, paragraphs) of each URL's page; near-copies follow the page they copy."""
     rng = random.Random(19)
     pages: list[tuple[str, list[str]]] = []
-    for i in range(args.docs):
+    for i in range(_urls(args)):
         if pages and rng.random() < args.cluster_rate:
             title, paragraphs = pages[-1]
             edited = list(paragraphs)
@@ -167,19 +172,20 @@ def build_database(db: Path, args: argparse.Namespace) -> dict[str, int]:
 
     pages = _texts(args)
     rng = random.Random(7)
-    failing = {i for i in range(args.docs) if rng.random() < args.failure_rate}
+    urls = _urls(args)
+    failing = set(rng.sample(range(urls), urls - args.docs))
     with WorkingDatabase(db, "2GB") as work:
         # The frontier, as citations leave it: every URL known, none fetched yet.
         work.con.execute(
             "INSERT INTO urls (url, host, fetch_count) SELECT 'https://site' || (i % ?) || "
             "'.example/news/' || i, 'site' || (i % ?) || '.example', 0 FROM range(?) r(i)",
-            [args.hosts, args.hosts, args.docs],
+            [args.hosts, args.hosts, urls],
         )
         store = Store(work.con)
         first = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
         _night(store, "bench-night-1", args, pages, failing, first)
         clusters = _clusters(work.con, args, pages, failing, first)
-        ok = [i for i in range(args.docs) if i not in failing]
+        ok = [i for i in range(urls) if i not in failing]
         for i in random.Random(11).sample(ok, min(args.changed, len(ok))):
             title, paragraphs = pages[i]
             pages[i] = (title, [*paragraphs[:-1], _paragraph(rng)])
