@@ -111,8 +111,10 @@ async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
         with clock.timed("publish"):
             wdb.publish(before_rename=lambda: checkpoint("publish-copied"))
         checkpoint("published")
-    with clock.timed("report"):
-        warnings = refresh_report(params.db, params.report_dir, get_run_logger())
+    warnings: tuple[str, ...] = ()
+    if params.report_dir:
+        with clock.timed("report"):
+            warnings = refresh_report(params.db, params.report_dir, get_run_logger())
     get_run_logger().info("stage seconds: %s", dict(clock.as_tuple()))
     return RunSummary(
         run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())), clock.as_tuple(),
