@@ -89,7 +89,8 @@ def _option(name: str, field: FieldInfo) -> inspect.Parameter:
         annotation = annotation | None
         option = typer.Option(flag, help=help_text, metavar=metavar)
     default_note = field.default if field.default_factory is None else field.default_factory()  # type: ignore[call-arg]
-    option.help = f"{option.help} Env RECITE_{name.upper()}; default {default_note}."
+    shown = "empty" if default_note == "" else default_note
+    option.help = f"{option.help} Env RECITE_{name.upper()}; default {shown}."
     return inspect.Parameter(
         name, inspect.Parameter.KEYWORD_ONLY, default=None,
         annotation=Annotated[annotation, option],
