@@ -79,3 +79,17 @@ def test_serve_refuses_a_bad_timezone_at_once() -> None:
     )
     assert out.returncode == 2
     assert "Invalid timezone" in out.stderr
+
+
+def test_serve_renders_the_report_before_the_first_run(tmp_path: Path) -> None:
+    from deployments.serve import _first_report
+    from storage.database import WorkingDatabase
+
+    db = tmp_path / "recite.duckdb"
+    params = Settings().parameters(db=str(db), report_dir=str(tmp_path / "site"))
+    _first_report(params)  # no database yet: nothing to show, nothing written
+    assert not (tmp_path / "site").exists()
+    with WorkingDatabase(db) as work:
+        work.publish()
+    _first_report(params)
+    assert (tmp_path / "site" / "index.html").is_file()

@@ -35,3 +35,21 @@ def test_a_report_that_fails_does_not_fail_the_run(
     assert sorted(p.name for p in taken.iterdir()) == ["notes.txt"]
     with duckdb.connect(str(db), read_only=True) as con:  # published all the same
         assert con.execute("SELECT status FROM runs").fetchall() == [("completed",)]
+
+
+def test_reextract_refreshes_the_report(report_site: Built, tmp_path: Path) -> None:
+    import shutil
+
+    from flows.reextract import reextract
+    from flows.settings import ReextractParameters
+
+    db = tmp_path / "db" / "recite.duckdb"
+    db.parent.mkdir()
+    shutil.copy(report_site.db, db)
+    shutil.copytree(report_site.db.with_name(report_site.db.name + ".archive"),
+                    db.with_name(db.name + ".archive"))
+    site = tmp_path / "site"
+    summary = asyncio.run(reextract(ReextractParameters(db=str(db), report_dir=str(site))))
+    assert summary.warnings == ()
+    overview = (site / "index.html").read_text(encoding="utf-8")
+    assert summary.run_id in overview  # the re-extraction is the latest run it shows
