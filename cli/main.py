@@ -13,6 +13,7 @@ from pydantic.fields import FieldInfo
 from cli.archive import export_warc_command, reextract_command
 from cli.ops import register_ops_commands
 from cli.output import err, print_summary
+from cli.report import report_command
 from cli.sql import export_parquet_command, sql_command
 from flows.settings import IngestParameters, Settings
 from pipeline.summary import RunSummary
@@ -88,7 +89,8 @@ def _option(name: str, field: FieldInfo) -> inspect.Parameter:
         annotation = annotation | None
         option = typer.Option(flag, help=help_text, metavar=metavar)
     default_note = field.default if field.default_factory is None else field.default_factory()  # type: ignore[call-arg]
-    option.help = f"{option.help} Env RECITE_{name.upper()}; default {default_note}."
+    shown = "empty" if default_note == "" else default_note
+    option.help = f"{option.help} Env RECITE_{name.upper()}; default {shown}."
     return inspect.Parameter(
         name, inspect.Parameter.KEYWORD_ONLY, default=None,
         annotation=Annotated[annotation, option],
@@ -126,6 +128,7 @@ app.command("reextract")(reextract_command)
 app.command("export-warc")(export_warc_command)
 app.command("sql")(sql_command)
 app.command("export-parquet")(export_parquet_command)
+app.command("report")(report_command)
 register_ops_commands(app)
 
 

@@ -43,6 +43,8 @@ def print_summary(summary: RunSummary) -> None:
         totals.add_row(name, str(n))
     console.print(totals)
     _print_pages(summary)
+    for warning in summary.warnings:
+        err.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
     if summary.status == RunStatus.COMPLETED_WITH_ERRORS:
         failed = summary.count(Stage.ERRORS)
         err.print(

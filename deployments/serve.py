@@ -87,12 +87,14 @@ def default_parameters(params: IngestParameters) -> dict[str, Any]:
     values = params.model_dump(mode="json")
     values["seeds"] = [str(Path(s).expanduser().absolute()) for s in params.seeds]
     values["db"] = str(Path(params.db).expanduser().absolute())
+    if params.report_dir:
+        values["report_dir"] = str(Path(params.report_dir).expanduser().absolute())
     return {"params": values}
 
 
 # What a re-extraction shares with the nightly run; its other fields keep their own
 # defaults (dedup settings: the latest run's).
-REEXTRACT_SHARED = ("db", "extract_workers", "db_memory_limit")
+REEXTRACT_SHARED = ("db", "extract_workers", "db_memory_limit", "report_dir")
 
 
 def reextract_parameters(params: IngestParameters) -> dict[str, Any]:
@@ -191,6 +193,12 @@ def serve_command(
         typer.Option("--timezone", help="IANA time zone of --cron. Env RECITE_SCHEDULE_TIMEZONE; "
                      "default UTC.", show_default=False),
     ] = None,
+    report_dir: Annotated[
+        str | None,
+        typer.Option("--report-dir", metavar="DIR", help="Folder of the HTML report, refreshed "
+                     "now and after every run (see `recite report`). Env RECITE_REPORT_DIR; "
+                     "default: no report.", show_default=False),
+    ] = None,
     retention_days: Annotated[
         int | None,
         typer.Option("--retention-days", help="Delete recite's Prefect flow runs older than this, "
@@ -229,14 +237,28 @@ def serve_command(
     }
     try:
         serve_settings = ServeSettings(**{k: v for k, v in overrides.items() if v is not None})
-        params = Settings().parameters(resume_attempts=resume_attempts)
+        params = Settings().parameters(resume_attempts=resume_attempts, report_dir=report_dir)
         alerts = AlertSettings.given(
             alert_webhook=alert_webhook, alert_window_hours=alert_window_hours
         )
     except ValidationError as exc:
         typer.echo(f"invalid settings:\n{exc}", err=True)
         raise typer.Exit(2) from exc
+    _first_report(params)
     serve(serve_settings, params, alerts)
+
+
+def _first_report(params: IngestParameters) -> None:
+    """Render the report of the database as it is, so it is there before the first run."""
+    if not params.report_dir or not Path(params.db).exists():
+        return
+    import logging
+
+    from flows.site_report import refresh_report
+
+    logging.basicConfig()
+    for warning in refresh_report(params.db, params.report_dir, logging.getLogger("recite.serve")):
+        typer.echo(f"warning: {warning}", err=True)
 
 
 if __name__ == "__main__":

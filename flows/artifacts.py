@@ -3,7 +3,8 @@
     recite-fetch-progress  progress of the fetch stage, updated after every batch
     recite-run-counts      table: counts by stage and outcome reason
     recite-run-report      markdown: new and changed documents, the most repeated
-                           passages, duplicate clusters that gained a new or changed document
+                           passages, duplicate clusters that gained a new or changed
+                           document; a link to the HTML report when --report-dir is set
 
 Each run creates its own version of each key, so the Artifacts page also shows their
 history across runs. An artifact that cannot be written is logged and skipped: it never
@@ -86,7 +87,10 @@ class FetchProgress:
 
 
 async def publish_report(
-    report: RunReport, counts: Sequence[tuple[str, str, int]], totals: Mapping[str, int]
+    report: RunReport,
+    counts: Sequence[tuple[str, str, int]],
+    totals: Mapping[str, int],
+    report_url: str | None = None,
 ) -> None:
     """Create the `recite-run-counts` and `recite-run-report` artifacts of this run."""
     try:
@@ -97,7 +101,7 @@ async def publish_report(
     except Exception as exc:
         _logger().warning("could not create the %s artifact: %r", COUNTS_KEY, exc)
     try:
-        markdown = report.markdown(counts, totals, COUNTS_KEY)
+        markdown = report.markdown(counts, totals, COUNTS_KEY, report_url)
         await acreate_markdown_artifact(
             markdown, key=REPORT_KEY,
             description="New and changed documents, repeated passages, duplicate clusters.",

@@ -26,6 +26,7 @@ from flows.progress import RunProgress
 from flows.resume import resume_hook
 from flows.run_parameters import complete_parameters
 from flows.settings import IngestParameters
+from flows.site_report import refresh_report, report_url
 from flows.tasks import (
     dedup_report,
     fetch_mementos,
@@ -108,15 +109,19 @@ async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
             status = started.complete(tally, run.failures)
             totals = store.totals()
             changes, gone_pages = report.page_changes(), report.gone_pages()
-        await publish_report(report, tally.as_tuple(), totals)
+        await publish_report(report, tally.as_tuple(), totals, report_url(params.report_dir))
         checkpoint("run-finished")
         with clock.timed("publish"):
             wdb.publish(before_rename=lambda: checkpoint("publish-copied"))
         checkpoint("published")
+    warnings: tuple[str, ...] = ()
+    if params.report_dir:
+        with clock.timed("report"):
+            warnings = refresh_report(params.db, params.report_dir, get_run_logger())
     get_run_logger().info("stage seconds: %s", dict(clock.as_tuple()))
     return RunSummary(
         run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())), clock.as_tuple(),
-        status, tuple(changes), tuple(gone_pages),
+        status, tuple(changes), tuple(gone_pages), warnings,
     )
 
 

@@ -21,6 +21,7 @@ from flows.lifecycle import writing_run
 from flows.progress import RunProgress
 from flows.run_parameters import with_deployment_defaults
 from flows.settings import ReextractParameters
+from flows.site_report import refresh_report
 from pipeline.batching import chunks
 from pipeline.extraction import ExtractionPool
 from pipeline.isolation import Failures
@@ -76,8 +77,10 @@ async def reextract(params: ReextractParameters = ReextractParameters()) -> RunS
         status = started.complete(tally, failures)
         totals = store.totals()
         started.wdb.publish()
+    warnings = refresh_report(params.db, params.report_dir, get_run_logger())
     return RunSummary(
-        run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())), status=status
+        run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())), status=status,
+        warnings=warnings,
     )
 
 

@@ -160,6 +160,12 @@ class IngestParameters(BaseModel):
         "and a local process pool) or 'dask' (a Dask cluster, through prefect-dask). Storage "
         "always stays in the flow's process.",
     )
+    report_dir: str = Field(
+        "",
+        description="Folder of the static HTML report (as `recite report --out` writes it), "
+        "rendered again from the published database after every run; open its index.html "
+        "in a browser. Empty: no report. A report that fails is a warning, never a failed run.",
+    )
     dask_address: str | None = Field(
         None,
         description="Scheduler of the Dask cluster for --task-runner dask (tcp://HOST:PORT); "
@@ -238,6 +244,7 @@ class ReextractParameters(BaseModel):
     )
     dedup_batch: int = cast(Any, IngestParameters.model_fields["dedup_batch"])
     db_memory_limit: str = cast(Any, IngestParameters.model_fields["db_memory_limit"])
+    report_dir: str = cast(Any, IngestParameters.model_fields["report_dir"])
 
     def dedup_config(self, latest: tuple[float, int] | None) -> DedupConfig:
         """The dedup settings: these parameters', else `latest` (the latest run's), else defaults."""

@@ -23,6 +23,8 @@ class RunSummary:
     # Cited pages that changed in the run, and those that went gone (the first of each).
     changes: tuple[PageChange, ...] = ()
     gone: tuple[GonePage, ...] = ()
+    # What went wrong after the run completed and published (the HTML report), as text.
+    warnings: tuple[str, ...] = ()
 
     def count(self, stage: str, reason: str | None = None) -> int:
         """Items of a stage (with a given reason, or all of them)."""

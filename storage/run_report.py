@@ -102,10 +102,16 @@ class RunReport:
         counts: Sequence[tuple[str, str, int]],
         totals: Mapping[str, int],
         counts_key: str = "recite-run-counts",
+        report_url: str | None = None,
     ) -> str:
-        """The run report as markdown."""
+        """The run report as markdown; `report_url`: where the HTML report is refreshed."""
+        site = (
+            f"\n\nThe HTML report is refreshed from the published database after the run: "
+            f"[{_text(report_url, 300)}](<{_code(report_url)}>)."
+            if report_url else ""
+        )
         parts = [
-            f"# recite run report\n\nRun `{self.run_id}`, database `{_code(self.db)}`.",
+            f"# recite run report\n\nRun `{self.run_id}`, database `{_code(self.db)}`.{site}",
             _summary(counts, totals, counts_key),
             *self._pages(),
             self._documents(),

@@ -9,6 +9,7 @@ site of tests/changing_site.py).
 """
 
 import contextlib
+import html
 import random
 import threading
 import time
@@ -65,6 +66,31 @@ TALKS_REPRINT = [
 COMMENTS_CLOSED = "Comments are closed for this article, in line with our moderation policy."
 
 
+# A page whose main text carries markup as text (escaped in the HTML, so the extracted
+# text holds it literally): whatever shows it must show it as text, never run it (issue 19).
+HOSTILE_MARKER = "data-pwned"
+HOSTILE = [
+    "Readers sent us this snippet, which we print here as plain text for the record: "
+    "<script>alert(1)</script> and <script>document.title='PWNED'</script> must never run "
+    "anywhere that shows this article.",
+    "Another reader sent an image tag with a handler, <img src=x onerror=\"document.body"
+    ".setAttribute('data-pwned','1')\">, which is text as well, and so is this link: "
+    "<a href=\"javascript:document.body.setAttribute('data-pwned','2')\">click me</a>.",
+    "And a style block, <style>body{display:none}</style>, that would hide the page if it "
+    "were read as markup rather than printed as the words of a letter to the editor.",
+    "The editors thank every reader who wrote in about the security talks in Geneva this "
+    "week, and will publish a selection of the letters in the weekend edition.",
+]
+HOSTILE_TITLE = "<script>document.title='PWNED'</script>Letters about the talks"
+
+
+def hostile(paragraphs: list[str]) -> str:
+    """The hostile article: its markup escaped in the HTML, so it is text in the page."""
+    return article(html.escape(HOSTILE_TITLE), "Letters Desk", "2022-01-15",
+                   [html.escape(p) for p in paragraphs],
+                   "<script>document.title='PWNED'</script>")
+
+
 def opinion(topic: str) -> list[str]:
     """Three distinct paragraphs of an opinion piece on `topic`."""
     return [
@@ -115,6 +141,12 @@ PAGES: dict[str, tuple[int, str, str]] = {
         article("What comes next after Geneva", "Anna Berger", "2022-01-11",
                 [*TALKS[:2], 'Read our earlier report: <a href="/news/geneva-talks">'
                  "Geneva talks end without breakthrough</a>, and analysis of the week."]),
+    ),
+    "/letters/hostile": (200, "text/html; charset=utf-8", hostile(HOSTILE)),
+    # A near-copy: one word changed, so the two form a duplicate cluster.
+    "/letters/hostile-copy": (
+        200, "text/html; charset=utf-8",
+        hostile([HOSTILE[0].replace("Readers sent", "Viewers sent"), *HOSTILE[1:]]),
     ),
     "/missing": (404, "text/html", "<html><body><h1>Not found</h1></body></html>"),
     "/empty-article": (200, "text/html", "<html><head><title>x</title></head><body></body></html>"),

@@ -17,9 +17,10 @@ LAYERS: dict[str, int] = {
     "extractors": 0, "fetching": 0, "dedup": 0,
     "storage": 1,
     "pipeline": 2,
-    "flows": 3,
-    "deployments": 4,
-    "cli": 5,
+    "report": 3,
+    "flows": 4,
+    "deployments": 5,
+    "cli": 6,
 }
 # The three libraries stand alone: none imports another.
 LIBRARIES = {"extractors", "fetching", "dedup"}

@@ -13,6 +13,7 @@ from .conftest import load_benchmark
         ("dedup_scale", "--stores"),
         ("network_backend", "--corpus"),
         ("publish_cost", "--pages"),
+        ("report_scale", "--docs"),
         ("signature_speed", "--corpus"),
         ("startup", "--repeat"),
         ("throughput", "--pages"),

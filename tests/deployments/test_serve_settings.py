@@ -56,10 +56,20 @@ def test_deployments(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert reextract.enforce_parameter_schema and reextract.concurrency_limit == 1
     assert reextract.parameters == {"params": {
         "db": str(tmp_path / "out" / "x.duckdb"), "extract_workers": params.extract_workers,
-        "db_memory_limit": params.db_memory_limit,
+        "db_memory_limit": params.db_memory_limit, "report_dir": "",
     }}
     assert cleanup.parameters == {"older_than_days": 30}
     assert len(build_deployments(ServeSettings(prefect_retention_days=0), params)) == 3
+
+
+def test_the_report_folder_is_made_absolute(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RECITE_REPORT_DIR", "site")
+    params = Settings().parameters()
+    assert default_parameters(params)["params"]["report_dir"] == str(tmp_path / "site")
+    *_, reextract, _ = build_deployments(ServeSettings(), params)
+    assert reextract.parameters["params"]["report_dir"] == str(tmp_path / "site")
+    assert Settings().parameters(report_dir="other").report_dir == "other"
 
 
 def test_serve_refuses_a_bad_timezone_at_once() -> None:
@@ -69,3 +79,17 @@ def test_serve_refuses_a_bad_timezone_at_once() -> None:
     )
     assert out.returncode == 2
     assert "Invalid timezone" in out.stderr
+
+
+def test_serve_renders_the_report_before_the_first_run(tmp_path: Path) -> None:
+    from deployments.serve import _first_report
+    from storage.database import WorkingDatabase
+
+    db = tmp_path / "recite.duckdb"
+    params = Settings().parameters(db=str(db), report_dir=str(tmp_path / "site"))
+    _first_report(params)  # no database yet: nothing to show, nothing written
+    assert not (tmp_path / "site").exists()
+    with WorkingDatabase(db) as work:
+        work.publish()
+    _first_report(params)
+    assert (tmp_path / "site" / "index.html").is_file()
