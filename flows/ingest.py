@@ -26,6 +26,7 @@ from flows.progress import RunProgress
 from flows.run_parameters import complete_parameters
 from flows.settings import IngestParameters
 from flows.tasks import (
+    check_quotes,
     dedup_report,
     fetch_mementos,
     read_seeds,
@@ -48,6 +49,7 @@ from storage.database import write_errors
 from storage.dedup_store import DedupStore
 from storage.errors import RunTimedOut
 from storage.outcomes import FetchSkip, RunStatus, Stage, Step, VersionReason
+from storage.quotes import QuoteStore
 from storage.run_report import RunReport
 from storage.store import Store
 
@@ -89,6 +91,12 @@ async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
                     await asyncio.sleep(0)  # a last check before the dedup steps
                     with clock.timed("clusters"):
                         _dedup(params, run.dstore, tally, run.failures)
+                    with clock.timed("quotes"):
+                        tally.add(check_quotes(
+                            QuoteStore(wdb.con), params.min_quote_words,
+                            lambda: checkpoint("quotes-indexed"),
+                        ))
+                    checkpoint("quotes")
         except TimeoutError as exc:
             if not deadline.expired():  # a TimeoutError of something else: a failure
                 started.fail(tally, RunStatus.FAILED, repr(exc))
