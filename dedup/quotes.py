@@ -36,6 +36,12 @@ NEAR_CONTAINMENT = 0.8
 GRAM = 3
 WINDOW_FACTOR = 2
 _CHUNK = re.compile(r"\S+")
+# What normalization makes one token, nearly: letters and digits joined by apostrophes,
+# digit runs joined by number separators. Used only when it counts as many tokens as the
+# real tokenizer (else the page is tokenized word by word).
+_TOKEN = re.compile(
+    r"(?:[^\W_]|['\u2018\u2019\u02bc])+(?:[.,:/\-\u2010-\u2015\u2212]\d+)*"
+)
 
 
 class MatchResult(StrEnum):
@@ -53,31 +59,48 @@ class QuoteMatch:
 
     result: MatchResult
     containment: float
-    start: int | None = None
+    start: int | None = None  # character offsets in the page's text (end exclusive)
     end: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class PageTokens:
-    """A page's normalized tokens, each with its character span in the page's text."""
+    """A page's normalized tokens and where each 3-gram of them occurs."""
 
+    text: str
     tokens: tuple[str, ...]
-    spans: tuple[tuple[int, int], ...]
     grams: dict[tuple[str, ...], list[int]]
 
     @classmethod
     def of(cls, text: str) -> "PageTokens":
-        """Tokenize `text` word by word, remembering where each token came from."""
-        tokens: list[str] = []
-        spans: list[tuple[int, int]] = []
-        for chunk in _CHUNK.finditer(text):
-            for token in tokenize(chunk.group()):
-                tokens.append(token)
-                spans.append(chunk.span())
+        """Tokenize `text` (the whole text at once: the fast path)."""
+        return cls._of(text, tokenize(text))
+
+    @classmethod
+    def _of(cls, text: str, tokens: list[str]) -> "PageTokens":
         grams: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for i in range(len(tokens) - GRAM + 1):
             grams[tuple(tokens[i : i + GRAM])].append(i)
-        return cls(tuple(tokens), tuple(spans), dict(grams))
+        return cls(text, tuple(tokens), dict(grams))
+
+    def spans(self) -> tuple["PageTokens", list[tuple[int, int]]]:
+        """The page tokenized word by word with each token's character span (slower).
+
+        Tokenizing whitespace-separated words one by one gives the whole text's tokens
+        but for rare cases (a number written with a space inside); the page returned is
+        the one the spans belong to.
+        """
+        fast = [m.span() for m in _TOKEN.finditer(self.text)]
+        if len(fast) == len(self.tokens):
+            return self, fast
+        tokens: list[str] = []
+        spans: list[tuple[int, int]] = []
+        for chunk in _CHUNK.finditer(self.text):
+            for token in tokenize(chunk.group()):
+                tokens.append(token)
+                spans.append(chunk.span())
+        page = self if tuple(tokens) == self.tokens else PageTokens._of(self.text, tokens)
+        return page, spans
 
 
 def quote_tokens(text: str) -> tuple[str, ...]:
@@ -85,8 +108,28 @@ def quote_tokens(text: str) -> tuple[str, ...]:
     return tuple(tokenize(text))
 
 
-def match(quote: tuple[str, ...], page: PageTokens, near: float = NEAR_CONTAINMENT) -> QuoteMatch:
-    """Look for the quote's tokens in the page: exact, near (with containment) or absent."""
+def match(
+    quote: tuple[str, ...], page: PageTokens, near: float = NEAR_CONTAINMENT, where: bool = True
+) -> QuoteMatch:
+    """Look for the quote's tokens in the page: exact, near (with containment) or absent.
+
+    With `where`, a match says which characters of the page's text matched.
+    """
+    found = _match(quote, page, near)
+    if not where or found.start is None:
+        return found
+    spanned, spans = page.spans()
+    if spanned is not page:
+        found = _match(quote, spanned, near)
+    first = found.start
+    if first is None:
+        return found
+    last = found.end if found.end is not None else first
+    return QuoteMatch(found.result, found.containment, spans[first][0], spans[last][1])
+
+
+def _match(quote: tuple[str, ...], page: PageTokens, near: float) -> QuoteMatch:
+    """`match` with start and end as the first and last page token matched."""
     if not quote:
         return QuoteMatch(MatchResult.ABSENT, 0.0)
     exact = _exact(quote, page)
@@ -105,9 +148,8 @@ def match(quote: tuple[str, ...], page: PageTokens, near: float = NEAR_CONTAINME
 def _found(
     result: MatchResult, containment: float, first: int, length: int, page: PageTokens
 ) -> QuoteMatch:
-    """A match covering page tokens first .. first + length - 1, as character offsets."""
-    last = min(first + length, len(page.tokens)) - 1
-    return QuoteMatch(result, containment, page.spans[first][0], page.spans[last][1])
+    """A match covering page tokens first .. first + length - 1 (token indexes)."""
+    return QuoteMatch(result, containment, first, min(first + length, len(page.tokens)) - 1)
 
 
 def _exact(quote: tuple[str, ...], page: PageTokens) -> int | None:

@@ -36,6 +36,9 @@ from storage.quotes import (
 # Pages indexed per transaction: bounds the memory of one batch of postings.
 INDEX_BATCH = 2000
 GRAM = 3
+# Tokenized cited pages kept while checking (seeds citing the same page are neighbours
+# in the checks' order only by chance; this bounds the memory, not the work).
+_PAGES_KEPT = 512
 
 
 def update_quotes(
@@ -70,15 +73,17 @@ def scan_seeds(store: QuoteStore, min_words: int, at: datetime, counts: Counter[
     seeds = store.seeds_to_scan(min_words)
     if not seeds:
         return
+    scans, quotes = [], []
+    for doc_id, sha, text in seeds:
+        rows, unbalanced, too_short = quote_rows(doc_id, text, min_words)
+        scans.append(QuoteScanRow(doc_id, sha, min_words, len(rows), unbalanced, too_short, at))
+        quotes += rows
+        counts[QuoteReason.SEEDS_SCANNED] += 1
+        counts[QuoteReason.FOUND] += len(rows)
+        counts[QuoteReason.UNBALANCED] += unbalanced
+        counts[QuoteReason.TOO_SHORT] += too_short
     with store.transaction():
-        for doc_id, sha, text in seeds:
-            rows, unbalanced, too_short = quote_rows(doc_id, text, min_words)
-            scan = QuoteScanRow(doc_id, sha, min_words, len(rows), unbalanced, too_short, at)
-            store.replace_quotes(scan, rows)
-            counts[QuoteReason.SEEDS_SCANNED] += 1
-            counts[QuoteReason.FOUND] += len(rows)
-            counts[QuoteReason.UNBALANCED] += unbalanced
-            counts[QuoteReason.TOO_SHORT] += too_short
+        store.replace_quotes(scans, quotes)
         store.drop_orphan_quotes()
 
 
@@ -120,7 +125,7 @@ def sightings(candidates: Sequence[Candidate]) -> list[SightingRow]:
         page = pages.get(c.doc_id)
         if page is None:
             page = pages[c.doc_id] = PageTokens.of(c.text)
-        hit = match(quote_tokens(c.norm_text), page)
+        hit = match(quote_tokens(c.norm_text), page, where=False)
         if hit.result in (MatchResult.EXACT, MatchResult.NEAR):
             found.append(SightingRow(
                 c.quote_key, c.doc_id, str(hit.result), hit.containment, c.content_sha256
@@ -134,9 +139,17 @@ def check_citations(store: QuoteStore, at: datetime, counts: Counter[str]) -> No
     if not due:
         return
     rows = []
+    pages: dict[str, PageTokens] = {}
+    quotes = store.seed_quotes([c.seed_doc_id for c in due])
     for check in due:
-        page = PageTokens.of(check.text) if check.text is not None else None
-        for ordinal, text in store.seed_quotes(check.seed_doc_id):
+        page = None
+        if check.text is not None and check.content_sha256 is not None:
+            page = pages.get(check.content_sha256)
+            if page is None:
+                if len(pages) >= _PAGES_KEPT:
+                    pages.clear()
+                page = pages[check.content_sha256] = PageTokens.of(check.text)
+        for ordinal, text in quotes.get(check.seed_doc_id, []):
             rows.append(check_one(check, page, ordinal, text, at))
             counts[rows[-1].result] += 1
     with store.transaction():

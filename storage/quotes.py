@@ -121,14 +121,14 @@ class QuoteStore:
             ORDER BY d.doc_id
             """, [min_words]).fetchall()]
 
-    def replace_quotes(self, scan: QuoteScanRow, quotes: Sequence[QuoteRow]) -> None:
-        """Replace a seed's quotations (its checks go with them; they are redone)."""
-        seed = scan.seed_doc_id
-        self.con.execute("DELETE FROM quotes WHERE seed_doc_id = ?", [seed])
-        self.con.execute("DELETE FROM quote_results WHERE seed_doc_id = ?", [seed])
-        self.con.execute("DELETE FROM quote_scans WHERE seed_doc_id = ?", [seed])
-        with registered(self.con, "new_scan", arrow_table(QuoteScanRow, [scan])):
-            self.con.execute("INSERT INTO quote_scans SELECT * FROM new_scan")
+    def replace_quotes(self, scans: Sequence[QuoteScanRow], quotes: Sequence[QuoteRow]) -> None:
+        """Replace these seeds' quotations (their checks go with them; they are redone)."""
+        with registered(self.con, "new_scans", arrow_table(QuoteScanRow, scans)):
+            for table in ("quotes", "quote_results", "quote_scans"):
+                self.con.execute(
+                    f"DELETE FROM {table} WHERE seed_doc_id IN (SELECT seed_doc_id FROM new_scans)"
+                )
+            self.con.execute("INSERT INTO quote_scans SELECT * FROM new_scans")
         if quotes:
             with registered(self.con, "new_quotes", arrow_table(QuoteRow, quotes)):
                 self.con.execute("INSERT INTO quotes SELECT * FROM new_quotes")
@@ -277,11 +277,17 @@ class QuoteStore:
             """).fetchall()
         return [DueCheck(int(s), str(u), v, h, t) for s, u, v, h, t in rows]
 
-    def seed_quotes(self, seed_doc_id: int) -> list[tuple[int, str]]:
-        """(ordinal, text) of a seed's quotations, in order."""
-        return [(int(o), str(t)) for o, t in self.con.execute(
-            "SELECT ordinal, text FROM quotes WHERE seed_doc_id = ? ORDER BY ordinal",
-            [seed_doc_id]).fetchall()]
+    def seed_quotes(self, seed_doc_ids: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+        """(ordinal, text) of each seed's quotations, in order."""
+        ids = pa.table({"id": pa.array(sorted(set(seed_doc_ids)), pa.int64())})
+        out: dict[int, list[tuple[int, str]]] = {}
+        with registered(self.con, "quoting_seeds", ids):
+            for seed, ordinal, text in self.con.execute(
+                "SELECT seed_doc_id, ordinal, text FROM quotes "
+                "WHERE seed_doc_id IN (SELECT id FROM quoting_seeds) ORDER BY ALL"
+            ).fetchall():
+                out.setdefault(int(seed), []).append((int(ordinal), str(text)))
+        return out
 
     def save_results(self, checks: Sequence[DueCheck], rows: Sequence[QuoteResultRow]) -> None:
         """Replace the results of these citations."""

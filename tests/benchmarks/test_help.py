@@ -10,6 +10,7 @@ from .conftest import load_benchmark
     [
         ("dedup_quality", "--corpus"),
         ("dedup_scale", "--stores"),
+        ("quote_check", "--docs"),
         ("publish_cost", "--pages"),
         ("signature_speed", "--corpus"),
         ("startup", "--repeat"),

@@ -30,7 +30,7 @@ def check(quote: str, page: str = PAGE) -> tuple[MatchResult, float, str | None]
 def test_exact_ignores_case_curly_quotes_and_line_breaks() -> None:
     result, containment, text = check("RUSSIA CAN PUT ITS CONCERNS on the table")
     assert (result, containment) == (MatchResult.EXACT, 1.0)
-    assert text == '"Russia can put its concerns on the table'
+    assert text == "Russia can put its concerns on the table"
     assert check("policy chief said on Monday that “Russia can put")[0] is MatchResult.EXACT
     assert check(LONG)[0] is MatchResult.EXACT  # Russia’s against Russia's
 
