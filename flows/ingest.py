@@ -113,6 +113,7 @@ async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
             status = started.complete(tally, run.failures)
             totals = store.totals()
             changes, gone_pages = report.page_changes(), report.gone_pages()
+            seed_quotes = report.seed_quotes()
         await publish_report(report, tally.as_tuple(), totals)
         checkpoint("run-finished")
         with clock.timed("publish"):
@@ -121,7 +122,7 @@ async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
     get_run_logger().info("stage seconds: %s", dict(clock.as_tuple()))
     return RunSummary(
         run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())), clock.as_tuple(),
-        status, tuple(changes), tuple(gone_pages),
+        status, tuple(changes), tuple(gone_pages), tuple(seed_quotes),
     )
 
 

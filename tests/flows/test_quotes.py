@@ -10,10 +10,14 @@ a repeated passage first.
 import asyncio
 from collections.abc import Iterator
 from email.message import Message
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from flows.ingest import ingest
+from pipeline.summary import RunSummary
+from storage.run_report import RunReport
 from tests.flows.test_ingest import params, query
 from tests.site import NOT_FOUND, Response, Site, article, pages, serve_site
 
@@ -87,7 +91,7 @@ def answer(site: Site, path: str, headers: Message) -> Response:
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def ran(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, RunSummary]]:
     root = tmp_path_factory.mktemp("quotes")
     folder = root / "seeds"
     folder.mkdir()
@@ -97,8 +101,13 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         others = [site.url(p) for p in QUOTE_PAGES if p not in {c for c, _ in SEEDS.values()}]
         (folder / "reading.txt").write_text("Further reading:\n" + "\n".join(others) + "\n")
         run = params(root, [folder])
-        asyncio.run(ingest(run))
-        yield run.db
+        summary = asyncio.run(ingest(run))
+        yield run.db, summary
+
+
+@pytest.fixture(scope="module")
+def db(ran: tuple[str, RunSummary]) -> str:
+    return ran[0]
 
 
 def checks(db: str, seed: str) -> list[tuple[object, ...]]:
@@ -211,3 +220,19 @@ def test_passage_share(db: str) -> None:
     assert share == [(0, 0.333)]
     assert query(db, "SELECT passage_share FROM citation_support WHERE seed LIKE '%/failing.txt'") \
         == [(None,)]
+
+
+def test_the_run_summary_and_report_show_each_seed(ran: tuple[str, RunSummary]) -> None:
+    db, summary = ran
+    by_seed = {Path(q.seed).stem: q for q in summary.quotes}
+    assert set(by_seed) == set(SEEDS) - {"copying"}
+    absent = by_seed["absent"]
+    assert (absent.exact, absent.near, absent.absent, absent.unavailable) == (0, 0, 1, 0)
+    assert absent.absent_quotes[0][0].startswith("we have nothing to add")
+    assert absent.absent_quotes[0][1].endswith("/q/absent")
+    assert (by_seed["near"].near, by_seed["failing"].unavailable) == (1, 1)
+    with duckdb.connect(db, read_only=True) as con:
+        section = RunReport(con, summary.run_id, db)._quotes()
+    assert "## Quotations in seeds" in section
+    assert "0 exact, 0 near, 1 absent, 0 unavailable" in section
+    assert "we have nothing to add" in section
