@@ -24,13 +24,16 @@ which are then checked with `match`.
 import bisect
 import math
 import re
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dedup.hashing import U64Array
+import numpy as np
+
+from dedup.hashing import U64Array, token_hash, window_hashes
 from dedup.normalize import tokenize
 from dedup.shingles import shingle_hash_sets
+from dedup.tokens import batch_token_hashes
 
 NEAR_CONTAINMENT = 0.8
 GRAM = 3
@@ -65,42 +68,55 @@ class QuoteMatch:
 
 @dataclass(frozen=True, slots=True)
 class PageTokens:
-    """A page's normalized tokens and where each 3-gram of them occurs."""
+    """A page's normalized tokens as hashes (dedup's token hashes), and its 3-gram hashes."""
 
     text: str
-    tokens: tuple[str, ...]
-    grams: dict[tuple[str, ...], list[int]]
+    tokens: U64Array  # token_hash of each token, in order
+    grams: U64Array  # hash of tokens[i : i + GRAM] at each i (dedup's shingle hashes)
 
     @classmethod
     def of(cls, text: str) -> "PageTokens":
-        """Tokenize `text` (the whole text at once: the fast path)."""
-        return cls._of(text, tokenize(text))
+        """Tokenize `text` (the whole text at once, vectorized: the fast path)."""
+        hashes, _ = batch_token_hashes([text])
+        return cls._of(text, hashes)
 
     @classmethod
-    def _of(cls, text: str, tokens: list[str]) -> "PageTokens":
-        grams: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for i in range(len(tokens) - GRAM + 1):
-            grams[tuple(tokens[i : i + GRAM])].append(i)
-        return cls(text, tuple(tokens), dict(grams))
+    def _of(cls, text: str, tokens: U64Array) -> "PageTokens":
+        return cls(text, tokens, window_hashes(tokens, GRAM))
 
     def spans(self) -> tuple["PageTokens", list[tuple[int, int]]]:
-        """The page tokenized word by word with each token's character span (slower).
+        """The character span of each token, and the page they belong to.
 
-        Tokenizing whitespace-separated words one by one gives the whole text's tokens
-        but for rare cases (a number written with a space inside); the page returned is
-        the one the spans belong to.
+        A regular expression finds the tokens' places; when it does not count as many as
+        the tokenizer (a number written with a space inside, a script without spaces),
+        the page is tokenized word by word instead, and that page is returned.
         """
         fast = [m.span() for m in _TOKEN.finditer(self.text)]
         if len(fast) == len(self.tokens):
             return self, fast
-        tokens: list[str] = []
+        hashes: list[int] = []
         spans: list[tuple[int, int]] = []
         for chunk in _CHUNK.finditer(self.text):
             for token in tokenize(chunk.group()):
-                tokens.append(token)
+                hashes.append(token_hash(token))
                 spans.append(chunk.span())
-        page = self if tuple(tokens) == self.tokens else PageTokens._of(self.text, tokens)
+        tokens = np.array(hashes, dtype=np.uint64)
+        page = self if np.array_equal(tokens, self.tokens) else PageTokens._of(self.text, tokens)
         return page, spans
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteTokens:
+    """A quote's token hashes and 3-gram hashes, in order."""
+
+    tokens: U64Array
+    grams: U64Array
+
+    @classmethod
+    def of(cls, tokens: Sequence[str]) -> "QuoteTokens":
+        """The hashes of a quote's normalized tokens."""
+        hashes = np.array([token_hash(t) for t in tokens], dtype=np.uint64)
+        return cls(hashes, window_hashes(hashes, GRAM))
 
 
 def quote_tokens(text: str) -> tuple[str, ...]:
@@ -109,18 +125,20 @@ def quote_tokens(text: str) -> tuple[str, ...]:
 
 
 def match(
-    quote: tuple[str, ...], page: PageTokens, near: float = NEAR_CONTAINMENT, where: bool = True
+    quote: Sequence[str] | QuoteTokens, page: PageTokens, near: float = NEAR_CONTAINMENT,
+    where: bool = True,
 ) -> QuoteMatch:
     """Look for the quote's tokens in the page: exact, near (with containment) or absent.
 
     With `where`, a match says which characters of the page's text matched.
     """
-    found = _match(quote, page, near)
+    hashed = quote if isinstance(quote, QuoteTokens) else QuoteTokens.of(quote)
+    found = _match(hashed, page, near)
     if not where or found.start is None:
         return found
     spanned, spans = page.spans()
     if spanned is not page:
-        found = _match(quote, spanned, near)
+        found = _match(hashed, spanned, near)
     first = found.start
     if first is None:
         return found
@@ -128,72 +146,74 @@ def match(
     return QuoteMatch(found.result, found.containment, spans[first][0], spans[last][1])
 
 
-def _match(quote: tuple[str, ...], page: PageTokens, near: float) -> QuoteMatch:
+def _match(quote: QuoteTokens, page: PageTokens, near: float) -> QuoteMatch:
     """`match` with start and end as the first and last page token matched."""
-    if not quote:
+    n = quote.tokens.size
+    if n == 0:
         return QuoteMatch(MatchResult.ABSENT, 0.0)
     exact = _exact(quote, page)
     if exact is not None:
-        return _found(MatchResult.EXACT, 1.0, exact, len(quote), page)
-    grams = [quote[i : i + GRAM] for i in range(len(quote) - GRAM + 1)]
-    if not grams:
+        return QuoteMatch(MatchResult.EXACT, 1.0, exact, exact + n - 1)
+    m = quote.grams.size
+    if m == 0:
         return QuoteMatch(MatchResult.ABSENT, 0.0)
-    count, first, last = _best_window(grams, page, WINDOW_FACTOR * len(quote))
-    containment = count / len(grams)
+    count, first, last = _best_window(quote.grams, page, WINDOW_FACTOR * n)
+    containment = count / m
     if count and containment >= near:
-        return _found(MatchResult.NEAR, containment, first, last + GRAM - first, page)
+        end = min(last + GRAM, page.tokens.size) - 1
+        return QuoteMatch(MatchResult.NEAR, containment, first, end)
     return QuoteMatch(MatchResult.ABSENT, containment)
 
 
-def _found(
-    result: MatchResult, containment: float, first: int, length: int, page: PageTokens
-) -> QuoteMatch:
-    """A match covering page tokens first .. first + length - 1 (token indexes)."""
-    return QuoteMatch(result, containment, first, min(first + length, len(page.tokens)) - 1)
-
-
-def _exact(quote: tuple[str, ...], page: PageTokens) -> int | None:
+def _exact(quote: QuoteTokens, page: PageTokens) -> int | None:
     """Index of the first page token where the quote's tokens occur contiguously."""
-    n = len(quote)
-    if n >= GRAM:
-        starts: list[int] = page.grams.get(quote[:GRAM], [])
+    n = quote.tokens.size
+    if n > page.tokens.size:
+        return None
+    if quote.grams.size:
+        starts = np.flatnonzero(page.grams == quote.grams[0])
     else:
-        starts = [i for i, t in enumerate(page.tokens) if t == quote[0]]
-    for i in starts:
-        if page.tokens[i : i + n] == quote:
-            return i
+        starts = np.flatnonzero(page.tokens == quote.tokens[0])
+    for i in starts.tolist():
+        if np.array_equal(page.tokens[i : i + n], quote.tokens):
+            return int(i)
     return None
 
 
-def _best_window(
-    grams: list[tuple[str, ...]], page: PageTokens, window: int
-) -> tuple[int, int, int]:
+def _best_window(grams: U64Array, page: PageTokens, window: int) -> tuple[int, int, int]:
     """Most quote 3-grams matched in order within `window` tokens: (count, first, last)."""
+    found = np.isin(page.grams, grams)
+    where = np.flatnonzero(found)
+    values = page.grams[where]
+    positions: dict[int, list[int]] = {}
+    for value, at in zip(values.tolist(), where.tolist(), strict=True):
+        positions.setdefault(value, []).append(at)
+    order = grams.tolist()
     best = (0, 0, 0)
-    # A match of at least NEAR_CONTAINMENT must start with one of the first grams; trying
-    # starts further on can only find fewer, but they give the containment of absences.
-    for j, gram in enumerate(grams):
-        if len(grams) - j <= best[0]:
+    # Trying every start keeps the best containment of an absence too; a start can only
+    # match the grams after it, so starts past the best count stop the search.
+    for j, gram in enumerate(order):
+        if len(order) - j <= best[0]:
             break
-        for start in page.grams.get(gram, []):
-            count, last = _greedy(grams, j, start, page, start + window)
+        for start in positions.get(gram, []):
+            count, last = _greedy(order, j, start, positions, start + window)
             if count > best[0]:
                 best = (count, start, last)
     return best
 
 
 def _greedy(
-    grams: list[tuple[str, ...]], j: int, start: int, page: PageTokens, limit: int
+    grams: list[int], j: int, start: int, positions: dict[int, list[int]], limit: int
 ) -> tuple[int, int]:
     """Match grams[j:] in order from page position `start`, before `limit`: (count, last)."""
     count, last = 1, start
     for gram in grams[j + 1 :]:
-        positions = page.grams.get(gram)
-        if not positions:
+        at = positions.get(gram)
+        if not at:
             continue
-        k = bisect.bisect_right(positions, last)
-        if k < len(positions) and positions[k] < limit:
-            count, last = count + 1, positions[k]
+        k = bisect.bisect_right(at, last)
+        if k < len(at) and at[k] < limit:
+            count, last = count + 1, at[k]
     return count, last
 
 

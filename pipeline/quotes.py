@@ -19,7 +19,7 @@ from datetime import datetime
 
 from dedup.hashing import text_hash
 from dedup.normalize import normalize
-from dedup.quotes import MatchResult, PageTokens, gram_hashes, match, quote_tokens
+from dedup.quotes import MatchResult, PageTokens, QuoteTokens, gram_hashes, match, quote_tokens
 from extractors.quotes import find_quotes
 from pipeline.steps import BatchReport
 from storage.outcomes import QuoteReason, Stage
@@ -120,12 +120,16 @@ def index_quotes(store: QuoteStore, counts: Counter[str]) -> None:
 def sightings(candidates: Sequence[Candidate]) -> list[SightingRow]:
     """The candidates whose page really holds the quotation (exact or near)."""
     pages: dict[int, PageTokens] = {}
+    quotes: dict[int, QuoteTokens] = {}
     found = []
     for c in candidates:
         page = pages.get(c.doc_id)
         if page is None:
             page = pages[c.doc_id] = PageTokens.of(c.text)
-        hit = match(quote_tokens(c.norm_text), page, where=False)
+        quote = quotes.get(c.quote_key)
+        if quote is None:
+            quote = quotes[c.quote_key] = QuoteTokens.of(quote_tokens(c.norm_text))
+        hit = match(quote, page, where=False)
         if hit.result in (MatchResult.EXACT, MatchResult.NEAR):
             found.append(SightingRow(
                 c.quote_key, c.doc_id, str(hit.result), hit.containment, c.content_sha256
