@@ -98,6 +98,10 @@ class Candidate:
     text: str
 
 
+# Ids per constant IN list (DuckDB pushes such a list into the table scan as a filter).
+_IN_LIST = 2000
+
+
 class QuoteStore:
     """Reads and writes of the quote tables over the run's read-write connection."""
 
@@ -173,13 +177,32 @@ class QuoteStore:
 
     def pages_to_index(self, limit: int) -> list[tuple[int, str, str]]:
         """(doc_id, content_sha256, text) of up to `limit` pages new or changed since indexed."""
-        return [(int(d), str(s), str(t)) for d, s, t in self.con.execute(
+        due = self.con.execute(
             """
-            SELECT d.doc_id, d.content_sha256, d.text FROM documents d
+            SELECT d.doc_id, d.content_sha256 FROM documents d
             LEFT JOIN quote_index_docs x ON x.doc_id = d.doc_id
             WHERE d.kind = 'page' AND x.content_sha256 IS DISTINCT FROM d.content_sha256
             ORDER BY d.doc_id LIMIT ?
-            """, [limit]).fetchall()]
+            """, [limit]).fetchall()
+        texts = self.texts([int(d) for d, _ in due])
+        return [(int(d), str(s), texts.get(int(d), "")) for d, s in due]
+
+    def texts(self, doc_ids: Sequence[int]) -> dict[int, str]:
+        """The texts of these documents.
+
+        The ids go into the SQL as a constant list: DuckDB then filters the scan on doc_id
+        and reads the text column only where an id matched, so the cost follows the
+        documents asked for, not the corpus (a join would read every text).
+        """
+        out: dict[int, str] = {}
+        ids = sorted(set(doc_ids))
+        for start in range(0, len(ids), _IN_LIST):
+            chunk = ", ".join(str(int(i)) for i in ids[start : start + _IN_LIST])
+            for doc_id, text in self.con.execute(
+                f"SELECT doc_id, text FROM documents WHERE doc_id IN ({chunk})"
+            ).fetchall():
+                out[int(doc_id)] = str(text or "")
+        return out
 
     def replace_index(self, docs: Sequence[tuple[int, str]],
                       grams: Sequence[npt.NDArray[np.uint64]]) -> None:
@@ -194,7 +217,13 @@ class QuoteStore:
         })
         with registered(self.con, "indexed_docs", ids), \
                 registered(self.con, "new_postings", postings):
-            for table in ("quote_index", "quote_index_docs", "quote_sightings"):
+            (indexed,) = self.con.execute(
+                "SELECT count(*) FROM quote_index_docs "
+                "WHERE doc_id IN (SELECT doc_id FROM indexed_docs)"
+            ).fetchall()[0]
+            # New pages have no postings: deleting them would scan the whole index.
+            tables = ("quote_index", "quote_index_docs", "quote_sightings") if indexed else ()
+            for table in tables:
                 self.con.execute(
                     f"DELETE FROM {table} WHERE doc_id IN (SELECT doc_id FROM indexed_docs)"
                 )
@@ -220,12 +249,15 @@ class QuoteStore:
                 )
                 SELECT s.quote_key, (SELECT any_value(norm_text) FROM quotes q
                                      WHERE q.quote_key = s.quote_key),
-                       d.doc_id, d.content_sha256, d.text
-                FROM shared s JOIN documents d ON d.doc_id = s.doc_id
+                       s.doc_id, x.content_sha256
+                FROM shared s JOIN quote_index_docs x ON x.doc_id = s.doc_id
                 WHERE s.shared >= greatest(1, s.grams - (s.total - ceil(? * s.total - 1e-9)))
-                ORDER BY s.quote_key, d.doc_id
+                ORDER BY s.quote_key, s.doc_id
                 """, [near]).fetchall()
-        return [Candidate(int(k), str(n), int(d), str(s), str(t)) for k, n, d, s, t in rows]
+        texts = self.texts([int(r[2]) for r in rows])
+        return [
+            Candidate(int(k), str(n), int(d), str(s), texts.get(int(d), "")) for k, n, d, s in rows
+        ]
 
     def save_sightings(self, rows: Sequence[SightingRow]) -> None:
         """Store pages found to hold quotations (a pair seen again is replaced)."""
