@@ -45,6 +45,7 @@ def print_summary(summary: RunSummary) -> None:
     _print_pages(summary)
     for warning in summary.warnings:
         err.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
+    _print_quotes(summary)
     if summary.status == RunStatus.COMPLETED_WITH_ERRORS:
         failed = summary.count(Stage.ERRORS)
         err.print(
@@ -52,6 +53,20 @@ def print_summary(summary: RunSummary) -> None:
             "aside; the rest is published. See them with `recite sql -c \"SELECT * FROM "
             f"step_failures WHERE run_id = '{summary.run_id}'\"`; the next run tries them again."
         )
+
+
+def _print_quotes(summary: RunSummary) -> None:
+    """Each seed's quotations: exact / near / absent / unavailable, and the absent ones."""
+    if not summary.quotes:
+        return
+    console.print("[bold]Quotations in seeds[/bold] (quote_checks): exact / near / absent / unavailable")
+    for q in summary.quotes:
+        console.print(f"  {q.seed}  {q.exact} / {q.near} / {q.absent} / {q.unavailable}",
+                      markup=False, highlight=False, soft_wrap=True)
+        for quote, url in q.absent_quotes:
+            short = quote if len(quote) <= 100 else quote[:99] + "…"
+            console.print(f"    absent from {url}: “{short}”", markup=False, highlight=False,
+                          soft_wrap=True)
 
 
 def _print_pages(summary: RunSummary) -> None:

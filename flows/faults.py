@@ -19,6 +19,8 @@ POINTS = (
     "dedup-batch",
     "clusters",
     "passages",
+    "quotes-indexed",
+    "quotes",
     "run-finished",
     "publish-copied",
     "published",

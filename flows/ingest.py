@@ -28,6 +28,7 @@ from flows.run_parameters import complete_parameters
 from flows.settings import IngestParameters
 from flows.site_report import refresh_report, report_url
 from flows.tasks import (
+    check_quotes,
     dedup_report,
     fetch_mementos,
     read_seeds,
@@ -50,6 +51,7 @@ from storage.database import write_errors
 from storage.dedup_store import DedupStore
 from storage.errors import RunTimedOut
 from storage.outcomes import FetchSkip, RunStatus, Stage, Step, VersionReason
+from storage.quotes import QuoteStore
 from storage.run_report import RunReport
 from storage.store import Store
 
@@ -93,6 +95,12 @@ async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
                     await asyncio.sleep(0)  # a last check before the dedup steps
                     with clock.timed("clusters"):
                         _dedup(params, run.dstore, tally, run.failures)
+                    with clock.timed("quotes"):
+                        tally.add(check_quotes(
+                            QuoteStore(wdb.con), params.min_quote_words,
+                            lambda: checkpoint("quotes-indexed"),
+                        ))
+                    checkpoint("quotes")
         except TimeoutError as exc:
             if not deadline.expired():  # a TimeoutError of something else: a failure
                 started.fail(tally, RunStatus.FAILED, repr(exc))
@@ -109,6 +117,7 @@ async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
             status = started.complete(tally, run.failures)
             totals = store.totals()
             changes, gone_pages = report.page_changes(), report.gone_pages()
+            seed_quotes = report.seed_quotes()
         await publish_report(report, tally.as_tuple(), totals, report_url(params.report_dir))
         checkpoint("run-finished")
         with clock.timed("publish"):
@@ -121,7 +130,7 @@ async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
     get_run_logger().info("stage seconds: %s", dict(clock.as_tuple()))
     return RunSummary(
         run_id, params.db, tally.as_tuple(), tuple(sorted(totals.items())), clock.as_tuple(),
-        status, tuple(changes), tuple(gone_pages), warnings,
+        status, tuple(changes), tuple(gone_pages), warnings, tuple(seed_quotes),
     )
 
 

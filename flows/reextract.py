@@ -16,12 +16,14 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from extractors.quotes import DEFAULT_MIN_WORDS
 from flows.dedup_pass import run_dedup
 from flows.lifecycle import writing_run
 from flows.progress import RunProgress
 from flows.run_parameters import with_deployment_defaults
 from flows.settings import ReextractParameters
 from flows.site_report import refresh_report
+from flows.tasks import check_quotes
 from pipeline.batching import chunks
 from pipeline.extraction import ExtractionPool
 from pipeline.isolation import Failures
@@ -33,6 +35,7 @@ from storage.database import working_path
 from storage.dedup_store import DedupStore
 from storage.errors import DatabaseUnavailable
 from storage.outcomes import RunStatus
+from storage.quotes import QuoteStore
 from storage.store import Store
 
 
@@ -71,6 +74,9 @@ async def reextract(params: ReextractParameters = ReextractParameters()) -> RunS
                 _reextract(params, store, archive, pool, tally)
                 config = params.dedup_config(archive.dedup_settings())
                 run_dedup(DedupStore(started.wdb.con), config, tally, failures)
+                quotes = QuoteStore(started.wdb.con)
+                min_words = params.min_quote_words or quotes.latest_min_words()
+                tally.add(check_quotes(quotes, min_words or DEFAULT_MIN_WORDS))
             except BaseException as exc:
                 started.fail(tally, RunStatus.FAILED, repr(exc))
                 raise

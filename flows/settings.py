@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from extractors.quotes import DEFAULT_MIN_WORDS, MAX_WORDS
 from fetching.config import FetchConfig
 from pipeline.dedup_step import STORED_PAIR_MIN_JACCARD, DedupConfig
 from storage.database import MEMORY_SIZE
@@ -122,6 +123,12 @@ class IngestParameters(BaseModel):
     dedup_batch: int = Field(
         DEDUP_DEFAULTS.dedup_batch, ge=1, le=100_000,
         description="Documents signed and compared per dedup task run.",
+    )
+    min_quote_words: int = Field(
+        DEFAULT_MIN_WORDS, ge=1, le=MAX_WORDS,
+        description="Fewest words a quotation in a seed needs to be checked against the pages "
+        "the seed cites (shorter ones match pages by chance); quotations are cut at "
+        f"{MAX_WORDS} words.",
     )
     gone_after_runs: int = Field(
         2, ge=1, le=365,
@@ -243,6 +250,11 @@ class ReextractParameters(BaseModel):
         optional=True,
     )
     dedup_batch: int = cast(Any, IngestParameters.model_fields["dedup_batch"])
+    min_quote_words: int | None = _ingest_field(
+        "min_quote_words",
+        "Fewest words of a quotation checked (empty: the latest run's).",
+        optional=True,
+    )
     db_memory_limit: str = cast(Any, IngestParameters.model_fields["db_memory_limit"])
     report_dir: str = cast(Any, IngestParameters.model_fields["report_dir"])
 

@@ -5,7 +5,7 @@ next night (DESIGN.md): every task here uses NO_CACHE. Only I/O that can fail
 transiently retries (reading seed files); fetch retries happen per URL inside the fetcher.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar, cast
 
@@ -22,10 +22,12 @@ from pipeline import dedup_step, mementos, steps
 from pipeline.dedup_step import index_passages, rebuild_clusters, signature_batch
 from pipeline.extraction import ExtractionPool
 from pipeline.isolation import Failures
+from pipeline.quotes import update_quotes
 from pipeline.seeds import SeedDocument, SeedLimits, discover, read_seed, skipped
 from pipeline.steps import BatchReport, now, pages_to_extract
 from storage.dedup_store import DedupStore, SignatureBatch
 from storage.outcomes import DedupReason, PassageReason, Stage
+from storage.quotes import QuoteStore
 from storage.store import Store
 
 T = TypeVar("T")
@@ -146,3 +148,11 @@ def dedup_report(signed: int, candidates: int, pairs: int) -> BatchReport:
         (Stage.DEDUP, DedupReason.CANDIDATES, candidates),
         (Stage.DEDUP, DedupReason.PAIRS_VERIFIED, pairs),
     ))
+
+
+@task(name="check-quotes", cache_policy=NO_CACHE)
+def check_quotes(
+    store: QuoteStore, min_words: int, indexed: Callable[[], None] = lambda: None
+) -> BatchReport:
+    """Find quotations in new or edited seeds, index new pages, check changed citations."""
+    return update_quotes(store, min_words, now(), indexed)

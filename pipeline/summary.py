@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from pipeline.steps import BatchReport
 from storage.outcomes import RunStatus, Stage
-from storage.run_report import GonePage, PageChange
+from storage.run_report import GonePage, PageChange, SeedQuotes
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,8 @@ class RunSummary:
     gone: tuple[GonePage, ...] = ()
     # What went wrong after the run completed and published (the HTML report), as text.
     warnings: tuple[str, ...] = ()
+    # Each seed's quotation checks by result, with its absent quotations.
+    quotes: tuple[SeedQuotes, ...] = ()
 
     def count(self, stage: str, reason: str | None = None) -> int:
         """Items of a stage (with a given reason, or all of them)."""

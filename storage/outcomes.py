@@ -27,6 +27,7 @@ class Stage(StrEnum):
     PASSAGES = "passages"
     VERSIONS = "versions"
     MEMENTO = "memento"
+    QUOTES = "quotes"
     # One row per dedup step with items set aside; the reason is the `Step`.
     ERRORS = "errors"
 
@@ -81,6 +82,21 @@ class PassageReason(StrEnum):
 
     INDEXED = "indexed"
     NEAR_REPEAT_PAIRS = "near_repeat_pairs"
+
+
+class QuoteReason(StrEnum):
+    """What the quote step did (storage/quotes.py, pipeline/quotes.py)."""
+
+    SEEDS_SCANNED = "seeds_scanned"  # seeds searched for quotations (new, edited, resetting)
+    FOUND = "found"  # quotations kept in those seeds
+    UNBALANCED = "unbalanced"  # quotation marks skipped as unbalanced
+    TOO_SHORT = "too_short"  # quotations under --min-quote-words
+    PAGES_INDEXED = "pages_indexed"  # pages (re)indexed in the corpus 3-gram index
+    SIGHTINGS = "sightings"  # (quotation, page) pairs found anywhere in the corpus
+    EXACT = "exact"  # checks against a cited page, by result
+    NEAR = "near"
+    ABSENT = "absent"
+    UNAVAILABLE = "unavailable"
 
 
 class Step(StrEnum):

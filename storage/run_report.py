@@ -16,6 +16,8 @@ SHOW_DOCUMENTS = 25
 SHOW_CHANGES = 20
 SHOW_PASSAGES = 10
 SHOW_CLUSTERS = 10
+SHOW_QUOTE_SEEDS = 20
+SHOW_ABSENT_QUOTES = 5
 _BEFORE = "recite_report_before"  # temp table: each document's content hash before the run
 _GONE_BEFORE = "recite_report_gone_before"  # temp table: the URLs in link_rot before the run
 
@@ -42,6 +44,19 @@ class GonePage:
     last_ok_at: datetime | None
     last_outcome: str | None
     last_status_code: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SeedQuotes:
+    """A seed's quotations checked against its cited pages, by result, and the absent ones."""
+
+    seed: str
+    exact: int
+    near: int
+    absent: int
+    unavailable: int
+    # (quotation, cited URL) of the first absent checks.
+    absent_quotes: tuple[tuple[str, str], ...]
 
 
 class RunReport:
@@ -95,6 +110,29 @@ class RunReport:
         ).fetchall()[0]
         return int(changed), int(gone)
 
+    def seed_quotes(self, limit: int = SHOW_QUOTE_SEEDS) -> list[SeedQuotes]:
+        """Per seed with quotations (the first `limit` by path): its checks by result."""
+        if not self._has_relation("quote_checks"):
+            return []
+        rows = self.con.execute(
+            """
+            SELECT seed, count(*) FILTER (WHERE result = 'exact'),
+                   count(*) FILTER (WHERE result = 'near'),
+                   count(*) FILTER (WHERE result = 'absent'),
+                   count(*) FILTER (WHERE result = 'unavailable'),
+                   list((quote, url) ORDER BY quote_ordinal, url)
+                       FILTER (WHERE result = 'absent')
+            FROM quote_checks GROUP BY seed ORDER BY seed LIMIT ?
+            """, [limit]).fetchall()
+        return [
+            SeedQuotes(str(seed), e, n, a, u, tuple(
+                (str(q["quote"] if isinstance(q, dict) else q[0]),
+                 str(q["url"] if isinstance(q, dict) else q[1]))
+                for q in (absent or [])[:SHOW_ABSENT_QUOTES]
+            ))
+            for seed, e, n, a, u, absent in rows
+        ]
+
     # the report ---------------------------------------------------------------------------
 
     def markdown(
@@ -114,6 +152,7 @@ class RunReport:
             f"# recite run report\n\nRun `{self.run_id}`, database `{_code(self.db)}`.{site}",
             _summary(counts, totals, counts_key),
             *self._pages(),
+            self._quotes(),
             self._documents(),
             self._passages(),
             self._clusters(),
@@ -154,6 +193,26 @@ class RunReport:
         more = gone - len(items)
         body = head + ("\n\n" + "\n".join(items) if items else "")
         return body + (f"\n\n… and {more} more." if more > 0 else "")
+
+    def _quotes(self) -> str:
+        head = (
+            "## Quotations in seeds\n\nEach seed's quotations against the pages it cites: "
+            "exact / near / absent / unavailable (see `quote_checks`)."
+        )
+        seeds = self.seed_quotes()
+        if not seeds:
+            return f"{head}\n\nNo seed quotes anything checked."
+        items = []
+        for q in seeds:
+            absent = "".join(
+                f"\n  - absent from `{_code(url)}`: {_text(quote, 160)}"
+                for quote, url in q.absent_quotes
+            )
+            items.append(
+                f"- `{_code(q.seed)}`: {q.exact} exact, {q.near} near, {q.absent} absent, "
+                f"{q.unavailable} unavailable{absent}"
+            )
+        return head + "\n\n" + "\n".join(items)
 
     def _documents(self) -> str:
         changes = self._changed_documents_sql()

@@ -136,12 +136,22 @@ class ChangingSite:
             return Response(304, b"", None, (("ETag", etag),))
         return Response(200, body, headers=(("ETag", etag),))
 
+    def quotes(self, paths: list[str]) -> str:
+        """Sentences quoting 20 words of the first paragraph of every third of these pages
+        as they are now (later nights edit some of them), hard-wrapped."""
+        said = []
+        for path in paths[::3]:
+            words = self.pages[path].paragraphs[0].rstrip(".").split()[:20]
+            said.append(f"An official said \u201c{' '.join(words[:10])}\n{' '.join(words[10:])}\u201d.")
+        return "\n".join(said)
+
     def write_seeds(self, folder: Path) -> Path:
         """Seed files citing every page (two seeds, one citing a page twice over)."""
         folder.mkdir(parents=True, exist_ok=True)
         paths = self.paths()
         (folder / "a.txt").write_text(
-            "Coverage of the talks.\n\n" + "\n".join(self.url(p) for p in paths[::2]) + "\n"
+            "Coverage of the talks.\n\n" + self.quotes(paths[::2]) + "\n\n"
+            + "\n".join(self.url(p) for p in paths[::2]) + "\n"
         )
         (folder / "b.md").write_text(
             "# Sources\n\n" + "\n".join(f"- [{p}]({self.url(p)})" for p in [*paths[1::2], paths[0]])

@@ -12,6 +12,7 @@ from .conftest import load_benchmark
         ("dedup_quality", "--corpus"),
         ("dedup_scale", "--stores"),
         ("network_backend", "--corpus"),
+        ("quote_check", "--docs"),
         ("publish_cost", "--pages"),
         ("report_scale", "--docs"),
         ("signature_speed", "--corpus"),

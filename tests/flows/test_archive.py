@@ -47,7 +47,10 @@ def built_db(tmp_path_factory: pytest.TempPathFactory, site: Site, prefect_harne
     folder = tmp_path_factory.mktemp("archive")
     seed = folder / "seeds" / "all.md"
     seed.parent.mkdir()
-    seed.write_text("\n".join(f"* [{p}]({site.url(p)})" for p in PAGES) + "\n")
+    seed.write_text(
+        "They reported that \u201cdiplomats from Russia and the United States met in Geneva\u201d.\n\n"
+        + "\n".join(f"* [{p}]({site.url(p)})" for p in PAGES) + "\n"
+    )
     params = IngestParameters(
         seeds=[str(seed)], db=str(folder / "db" / "recite.duckdb"),
         allow_private_addresses=True, allowed_ports=[], per_host_delay=0.0,
@@ -118,6 +121,7 @@ def test_reextract_without_changes_keeps_every_document(db: str, site: Site) -> 
     assert summary.count("documents", "page_unchanged") == 8
     assert summary.count("extract", "no_main_text") == 1
     assert summary.count("dedup", "signed") == 0
+    assert summary.count("quotes") == 0  # no seed, page or cited text changed
     assert query(db, "SELECT status, json_extract_string(parameters, '$.flow') FROM runs "
                      "WHERE run_id = ?", summary.run_id) == [("completed", "reextract")]
 
@@ -160,6 +164,19 @@ def test_reextract_after_an_extractor_upgrade_updates_documents_without_fetching
     assert query(db, "SELECT count(*) FROM documents d JOIN doc_signatures s USING (doc_id) "
                      "WHERE s.content_sha256 <> d.content_sha256") == [(0,)]
     assert summary.count("dedup", "signed") == 8
+    # The quote step followed (issue 18): the changed pages re-indexed, and the checks
+    # redone against the rewritten cited versions.
+    assert summary.count("quotes", "pages_indexed") == 8
+    assert query(db, "SELECT count(*) FROM quote_index_docs x JOIN documents d USING (doc_id) "
+                     "WHERE x.content_sha256 <> d.content_sha256") == [(0,)]
+    assert query(db, "SELECT count(*) FROM quote_checks c JOIN versions v "
+                     "ON v.url = c.url AND v.version = c.version "
+                     "WHERE c.content_sha256 <> v.content_sha256") == [(0,)]
+    exact = query(db, "SELECT url FROM quote_checks WHERE result = 'exact' ORDER BY url")
+    assert [str(u).removeprefix(site.base) for (u,) in exact] == [
+        "/copy/geneva-talks", "/moved", "/news/geneva-talks", "/news/links-on",
+        "/reprint/geneva-talks",
+    ]
     # The current versions hold what documents holds (issue 16): no version was added.
     assert query(db, "SELECT count(*) FROM page_versions v JOIN urls u USING (url) "
                      "JOIN documents d ON d.doc_id = u.doc_id "

@@ -56,3 +56,20 @@ def test_example_seeds_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         ).fetchone()
         assert headline == (3,)
     assert summary.count("fetch", "dns_error") == 3
+    with duckdb.connect(str(db), read_only=True) as con:
+        checks = con.execute(
+            "SELECT quote_ordinal, url, result FROM quote_checks "
+            "WHERE seed LIKE '%000_311acd24e07aa084.txt'"
+        ).fetchall()
+        support = con.execute(
+            "SELECT quotes_checked, exact, near, absent, unavailable FROM citation_support "
+            "WHERE seed LIKE '%000_311acd24e07aa084.txt'"
+        ).fetchall()
+    # Four quotations in 000_... ("political Kama Sutra." among them), each against its
+    # three cited URLs, none of which resolves: unavailable, never absent.
+    assert len({q for q, _, _ in checks}) == 4
+    assert len(checks) == 4 * 3
+    assert {r for _, _, r in checks} == {"unavailable"}
+    assert support == [(4, 0, 0, 0, 4)] * 3
+    assert summary.count("quotes", "unavailable") == 4 * 3  # 001_ and 002_ cite nothing
+    assert summary.count("quotes", "found") == 4 + 18 + 3

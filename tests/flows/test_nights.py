@@ -16,7 +16,7 @@ import pytest
 
 from flows.ingest import ingest
 from tests.changing_site import ChangingSite, Page, serve
-from tests.flows.nightly import differences, state
+from tests.flows.nightly import differences, quote_checks_recomputed, state
 from tests.flows.test_ingest import params, query
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -48,9 +48,16 @@ def test_nights_of_edits_equal_a_fresh_run(seed: int, tmp_path: Path) -> None:
     assert statuses(nightly) == ["completed"] * NIGHTS, site.log
     final = state(nightly)
     assert differences(final, state(fresh)) == {}, site.log
+    # Quotes are checked against the version each seed cited (night 1's), fresh ones'
+    # against the final pages: both are what checking those texts again gives.
+    assert quote_checks_recomputed(nightly) == []
+    assert quote_checks_recomputed(fresh) == []
+    results = {r for (r,) in query(nightly, "SELECT DISTINCT result FROM quote_checks")}
+    assert "exact" in results and "absent" in results
     # The comparison is not of empty tables: every structure has rows, and pages changed.
     empty = [name for name in ("near_duplicates", "cluster_members", "repeated_passages",
-                               "near_repeated_passages", "passage_index") if not final[name]]
+                               "near_repeated_passages", "passage_index", "quotes",
+                               "quote_sightings", "passage_origins") if not final[name]]
     assert not empty
     changed = query(nightly, "SELECT sum(count) FROM run_counts WHERE reason = 'page_changed'")
     assert changed[0][0] > len(site.pages)  # night 1 stores all; later nights store the edits

@@ -19,7 +19,7 @@ import pytest
 from flows.faults import POINTS
 from flows.ingest import ingest
 from flows.settings import IngestParameters
-from tests.site import Site
+from tests.site import Site, generated
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -45,6 +45,18 @@ CONTENTS = {
     "repeated": "SELECT passage_hash, occurrences, documents, is_boilerplate FROM repeated_passages",
     "passage_pairs": "SELECT hash_a, hash_b, round(jaccard, 9) FROM passage_pairs",
     "signatures": "SELECT doc_id, content_sha256 FROM doc_signatures",
+    "quotes": "SELECT seed_doc_id, ordinal, text, start_char, end_char FROM quotes",
+    "quote_checks": (
+        "SELECT seed_doc_id, quote_ordinal, url, result, round(containment, 9), matched_text, "
+        "version FROM quote_checks"
+    ),
+    "citation_support": (
+        "SELECT seed_doc_id, url, quotes_checked, exact, near, absent, unavailable, "
+        "round(passage_share, 9) FROM citation_support"
+    ),
+    "quote_index": "SELECT gram, doc_id FROM quote_index",
+    "quote_sightings": "SELECT quote_key, doc_id, result FROM quote_sightings",
+    "passage_origins": "SELECT passage_hash, kind, copies FROM passage_origins",
 }
 BATCH_POINTS = {"batch-fetched": 3, "batch-stored": 3, "dedup-batch": 3}
 
@@ -60,6 +72,12 @@ def seeds_for(site: Site, folder: Path) -> Path:
     for i in range(3):
         (folder / f"seed{i}.txt").write_text("\n".join(site.url(p) for p in paths[i::3]) + "\n")
     (folder / "notes.md").write_text(f"[again]({site.url('/gen/0')}) and [missing]({site.url('/missing')})\n")
+    # A quotation of /gen/0 (exact there; absent from, or unavailable on, the others).
+    quoted = " ".join(generated("0").split("<p>")[1].split()[:12])
+    (folder / "quoting.txt").write_text(
+        f"The dispatch said \u201c{quoted}\u201d.\n{site.url('/gen/0')}\n{site.url('/gen/1')}\n"
+        f"{site.url('/missing')}\n"
+    )
     return folder
 
 

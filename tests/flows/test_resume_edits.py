@@ -13,13 +13,14 @@ import pytest
 
 from flows.ingest import ingest
 from tests.changing_site import ChangingSite, serve
-from tests.flows.nightly import differences, state
+from tests.flows.nightly import differences, history, state
 from tests.flows.test_resume import contents, killed_run, parameters
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 # Points after the edited pages are fetched, where stale derived state could be left.
-POINTS = ("batch-stored:2", "dedup-batch:2", "clusters", "passages", "run-finished")
+POINTS = ("batch-stored:2", "dedup-batch:2", "clusters", "passages", "quotes-indexed",
+          "run-finished")
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +59,7 @@ def test_killed_run_on_an_edited_night_is_completed_by_the_next(
     asyncio.run(ingest(params))
     assert same_outcomes(contents(db)) == same_outcomes(contents(reference))
     assert differences(state(db), state(reference)) == {}
+    assert history(db) == history(reference)
 
 
 def same_outcomes(rows: dict[str, list[tuple[object, ...]]]) -> dict[str, list[tuple[object, ...]]]:

@@ -4,7 +4,8 @@ The seeds are chosen so that every query documented in docs/sql.md has rows: two
 outlets (the site reached as 127.0.0.1 and as localhost) carry the same story, two
 seeds cite that story, one site repeats a boilerplate line in three pages, some URLs
 fail, one redirects, one live page changes between the two runs and one is gone on the
-second, and the example seeds repeat their own headline.
+second, and the example seeds repeat their own headline. talks.txt quotes one sentence
+of a page it cites and one of a page it does not cite (found elsewhere).
 """
 
 import asyncio
@@ -29,7 +30,10 @@ def write_seeds(folder: Path, site: Site) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     tag = uuid.uuid4().hex[:12]
     (folder / "talks.txt").write_text(
-        "Talks in Geneva ended without a breakthrough.\n\n"
+        "Talks in Geneva ended without a breakthrough. \u201cDiplomats from Russia and the\n"
+        "United States met in Geneva on Monday for talks on European security,\u201d the "
+        "report said,\nwhile a columnist wrote that \u201csupporters of a firm line on arms "
+        "control point to the lessons of the last decade.\u201d\n\n"
         f"Source: {site.url('/news/geneva-talks')}\n"
         f"Earlier: {site.url('/news/borrell')} and {site.url('/missing')}\n"
         f"Moved: {site.url('/moved')}\n"

@@ -18,6 +18,11 @@ CONTRACT = {
     "runs": "One row per run of the pipeline",
     "run_summary": "One row per run",
     "run_counts": "One row per (run, stage, reason)",
+    "quotes": "One row per quotation found in a seed",
+    "quote_checks": "One row per (quotation in a seed, URL the seed cites)",
+    "citation_support": "One row per citation of a seed",
+    "quote_found_elsewhere": "One row per quotation absent from, or unavailable on",
+    "passage_origins": "One row per passage repeated across pages",
 }
 
 

@@ -25,6 +25,7 @@ from storage.outcomes import (
     DocumentReason,
     FetchSkip,
     PassageReason,
+    QuoteReason,
     RunStatus,
     Stage,
     Step,
@@ -47,6 +48,7 @@ REASONS: Mapping[Stage, tuple[type[StrEnum], ...]] = {
     Stage.ERRORS: (Step,),
     Stage.VERSIONS: (VersionReason,),
     Stage.MEMENTO: (MementoOutcome, Outcome),
+    Stage.QUOTES: (QuoteReason,),
 }
 SEED_REASONS = ("ok", "ok: truncated, url_cap", "skipped: not_found")
 
