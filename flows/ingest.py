@@ -40,11 +40,11 @@ from flows.tasks import (
 from pipeline.batching import chunks
 from pipeline.dedup_step import save_and_verify
 from pipeline.extraction import ExtractionPool
-from pipeline.isolation import Failures, isolate
+from pipeline.isolation import Failures, guarded, isolate
 from pipeline.mementos import memento_candidates, pages_of
 from pipeline.seeds import SeedDocument, SeedLimits
 from pipeline.shingle_cache import ShingleCache
-from pipeline.steps import now
+from pipeline.steps import BatchReport, now
 from pipeline.summary import RunSummary, Tally
 from pipeline.timing import StageClock
 from storage.database import write_errors
@@ -96,10 +96,7 @@ async def _ingest(params: IngestParameters, started: WritingRun) -> RunSummary:
                     with clock.timed("clusters"):
                         _dedup(params, run.dstore, tally, run.failures)
                     with clock.timed("quotes"):
-                        tally.add(check_quotes(
-                            QuoteStore(wdb.con), params.min_quote_words,
-                            lambda: checkpoint("quotes-indexed"),
-                        ))
+                        _quotes(params, QuoteStore(wdb.con), tally, run.failures)
                     checkpoint("quotes")
         except TimeoutError as exc:
             if not deadline.expired():  # a TimeoutError of something else: a failure
@@ -238,6 +235,19 @@ async def _store(run: _Run, batches: Batches, batch: InFlight, progress: RunProg
 def _dedup(params: IngestParameters, dstore: DedupStore, tally: Tally, failures: Failures) -> None:
     """Sign what is left (seeds, earlier runs' leftovers), rebuild clusters, find repeats."""
     run_dedup(dstore, params.dedup_config(), tally, failures)
+
+
+def _quotes(params: IngestParameters, quotes: QuoteStore, tally: Tally, failures: Failures) -> None:
+    """Run the quote step; an error of it is recorded in step_failures, not raised."""
+    # A quote step that raises (a bug on some seed or page) must not fail the night: each
+    # of its parts commits with the marker it was derived from, so the run publishes and
+    # the next run redoes what is left.
+    def step() -> BatchReport:
+        return check_quotes(quotes, params.min_quote_words, lambda: checkpoint("quotes-indexed"))
+
+    report = guarded(step, Step.QUOTES, failures)
+    if report is not None:
+        tally.add(report)
 
 
 def _cited_urls(seeds: Sequence[SeedDocument]) -> list[str]:

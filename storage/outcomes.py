@@ -106,6 +106,7 @@ class Step(StrEnum):
     DEDUP = "dedup"
     PASSAGES = "passages"
     CLUSTERS = "clusters"
+    QUOTES = "quotes"  # the quote step as a whole (pipeline/quotes.py)
 
 
 

@@ -538,10 +538,12 @@ STEP_FAILURES = Table(
     (
         ("run_id", "VARCHAR", "runs.run_id of the run in which the step failed."),
         ("stage", "VARCHAR",
-         "'dedup' (signing and verifying a document), 'passages' (indexing a passage) or "
-         "'clusters' (rebuilding the clusters)."),
+         "'dedup' (signing and verifying a document), 'passages' (indexing a passage), "
+         "'clusters' (rebuilding the clusters) or 'quotes' (the quote step; the next run "
+         "redoes what it left)."),
         ("item", "BIGINT",
-         "documents.doc_id for 'dedup', passages.norm_hash for 'passages', NULL for 'clusters'."),
+         "documents.doc_id for 'dedup', passages.norm_hash for 'passages', NULL for "
+         "'clusters' and 'quotes'."),
         ("error", "VARCHAR", "The error, as 'Type: message'."),
         ("failed_at", "TIMESTAMPTZ", "When it failed. The next run tries the item again."),
     ),
@@ -965,6 +967,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         "quotes in seeds checked against cited pages, the quote index, passage_origins; "
         "near_duplicates gains the earlier document (storage/schema_quotes.py)",
         QUOTE_TABLES,
+        # step_failures.stage gains 'quotes' (the quote step is isolated: flows/ingest.py).
+        statements=tuple(STEP_FAILURES.comment_sql()),
         views=QUOTE_VIEWS,
     ),
 )

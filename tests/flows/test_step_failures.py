@@ -2,7 +2,7 @@
 
 The failure is real code raising inside the real flow: the shingling of any text holding
 a marker word raises, as a bug in the dedup library would on some input, and the cluster
-rebuild raises once. The run must end `completed_with_errors`, publish every document,
+rebuild and the quote step's indexing raise once. The run must end `completed_with_errors`, publish every document,
 name the items in `step_failures`, and the next run (the bug gone) must try them again and
 end where a fresh run does.
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import pipeline.dedup_step
+import pipeline.quotes
 from dedup.hashing import U64Array
 from flows.ingest import ingest
 from tests.changing_site import ChangingSite, Page, paragraph, serve
@@ -49,12 +50,16 @@ def test_failing_items_are_set_aside_published_and_retried(
     def cluster_bug(*args: object) -> object:
         raise RuntimeError("cluster rebuild failed")
 
+    def quote_bug(*args: object) -> object:
+        raise KeyError("quote index")
+
     with serve(poisoned_site()) as site:
         seeds = site.write_seeds(tmp_path / "seeds")
         p = params(tmp_path / "nightly", [seeds], dedup_batch=3, batch_size=4)
         with monkeypatch.context() as patch:
             patch.setattr(pipeline.dedup_step, "shingle_hash_sets", buggy)
             patch.setattr(pipeline.dedup_step, "cluster", cluster_bug)
+            patch.setattr(pipeline.quotes, "sightings", quote_bug)
             first = asyncio.run(ingest(p))
         assert first.status == "completed_with_errors"
         poisoned = query(p.db, "SELECT doc_id FROM documents WHERE url LIKE '%/poisoned'")[0][0]
@@ -64,6 +69,7 @@ def test_failing_items_are_set_aside_published_and_retried(
             ("clusters", None, "RuntimeError: cluster rebuild failed"),
             ("dedup", poisoned, "ValueError: shingling failed"),
             ("passages", marker_hash[0][0], "ValueError: shingling failed"),
+            ("quotes", None, "KeyError: 'quote index'"),
         ]
         # Published: every page stored, every other document signed, the other passages indexed.
         assert query(p.db, "SELECT status FROM runs") == [("completed_with_errors",)]
@@ -74,7 +80,11 @@ def test_failing_items_are_set_aside_published_and_retried(
         assert query(p.db, "SELECT count(*) FROM passage_index")[0][0] > 10
         problems = query(p.db, "SELECT problems FROM run_summary")[0][0]
         assert "errors:clusters=1" in problems and "errors:dedup=1" in problems
-        assert first.count("errors") == 3
+        assert "errors:quotes=1" in problems
+        assert first.count("errors") == 4
+        # The seeds' quotations were found before the index failed; no page is indexed yet.
+        assert query(p.db, "SELECT count(*) FROM quotes")[0][0] > 0
+        assert query(p.db, "SELECT count(*) FROM quote_index_docs") == [(0,)]
 
         second = asyncio.run(ingest(p))  # the bug is gone: the set-aside items are retried
         fresh = params(tmp_path / "fresh", [seeds], dedup_batch=3, batch_size=4)
