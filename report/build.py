@@ -245,7 +245,9 @@ def _quotes(build: _Build, found: dict[str, str | None] | None) -> None:
     items: Iterable[QuoteCheck] = queries.quote_checks(build.con, found, lim.quotes, lim.quote_chars)
     for name, chunk in build.paged("quotes", items, lim.quotes_per_page, total, "quotes.html",
                                    available=True):
-        build.search.extend(SearchEntry(q.url, "", "quote check", name) for q in chunk)
+        # A page cited by many quotations is one search entry per report page.
+        urls = dict.fromkeys(q.url for q in chunk)
+        build.search.extend(SearchEntry(url, "", "quote check", name) for url in urls)
 
 
 def _failures(build: _Build) -> None:

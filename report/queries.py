@@ -282,6 +282,7 @@ _QUOTE_COLUMNS: dict[str, tuple[str, ...]] = {
     "containment": ("containment",),
     "matched_text": ("matched_text", "matched"),
     "version": ("version", "page_version", "cited_version"),
+    "ordinal": ("quote_ordinal",),
 }
 _QUOTE_REQUIRED = ("seed", "quote", "url", "result")
 
@@ -300,18 +301,19 @@ def quote_columns(con: duckdb.DuckDBPyConnection) -> dict[str, str | None] | Non
 def quote_checks(
     con: duckdb.DuckDBPyConnection, found: dict[str, str | None], limit: int, text_chars: int
 ) -> Iterator[QuoteCheck]:
-    """Quote checks by seed, then quote, then cited URL."""
+    """Quote checks by seed, then quote (in the seed's order), then cited URL."""
     def col(meaning: str, cast: str) -> str:
         name = found[meaning]
         return f'"{name}"::{cast}' if name else "NULL"
 
+    ordinal = f'"{found["ordinal"]}", ' if found.get("ordinal") else ""
     sql = f"""
         SELECT {col('seed', 'VARCHAR')}, left({col('quote', 'VARCHAR')}, {int(text_chars)}),
                {col('url', 'VARCHAR')}, {col('result', 'VARCHAR')},
                {col('containment', 'DOUBLE')},
                left({col('matched_text', 'VARCHAR')}, {int(text_chars)}),
                {col('version', 'INTEGER')}
-        FROM quote_checks ORDER BY 1, 2, 3 LIMIT ?
+        FROM quote_checks ORDER BY 1, {ordinal}2, 3 LIMIT ?
     """
     for row in stream(con, sql, [limit]):
         yield QuoteCheck(str(row[0] or ""), str(row[1] or ""), str(row[2] or ""),

@@ -35,6 +35,8 @@ def write_seeds(folder: Path, site: Site) -> tuple[Path, str]:
     live = site.url(f"/live/{tag}")
     (folder / "letters.txt").write_text(
         "Letters and reports about the talks.\n\n"
+        "They wrote that “diplomats from Russia and the United States met in Geneva on "
+        "Monday” and that “<script>alert(3)</script> every point was agreed”.\n\n"
         f"{site.url('/letters/hostile')}\n{site.url('/letters/hostile-copy')}\n"
         f"{site.url('/news/geneva-talks')} and {site.url('/reprint/geneva-talks')}\n"
         f"{site.url('/copy/geneva-talks').replace('127.0.0.1', 'localhost')}\n"

@@ -61,9 +61,9 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         dedup.save_pairs(pairs, AT)
         dedup.replace_clusters(members)
         store.finish_run("run-1", RunStatus.COMPLETED, {}, AT)
-        # The views of the quotes issue, as a database that has them shows them.
+        # The views of the quotes issue, replaced by hostile rows of the same columns.
         work.con.execute(f"""
-            CREATE VIEW quote_checks AS SELECT * FROM (VALUES
+            CREATE OR REPLACE VIEW quote_checks AS SELECT * FROM (VALUES
               ('seeds/a.txt', 'the department would answer every question', 'https://ok.example/copy',
                'exact', 1.0, 'the department would answer every question', 1),
               ('seeds/a.txt', '<script>alert(2)</script> said nobody', '{EVIL_URL.replace("'", "''")}',
@@ -73,7 +73,7 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ) t(seed, quote, url, result, containment, matched_text, version)
         """)
         work.con.execute("""
-            CREATE VIEW passage_origins AS
+            CREATE OR REPLACE VIEW passage_origins AS
             SELECT norm_hash AS passage_hash, 'https://ok.example/copy' AS origin_url,
                    '2022-01-10' AS origin_date, 'published' AS date_source
             FROM passages GROUP BY norm_hash

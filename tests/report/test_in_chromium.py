@@ -64,10 +64,12 @@ def test_the_reports_own_search_runs(report_site: Built, browser: Chromium) -> N
     found = parse(dom)
     results = [a for a in found.links if str(a["href"]).endswith(("/letters/hostile",
                                                                   "/letters/hostile-copy"))]
-    assert len(results) == 2
+    # Each page once per place the report shows it: its cluster and the seed's quote checks.
+    assert len(results) == 4 and len({str(a["href"]) for a in results}) == 2
     assert all(a.get("rel") == "noopener noreferrer" for a in results)
     assert any(str(a["href"]).startswith("clusters.html#c") for a in found.links)
-    assert "2 matches" in dom
+    assert any(str(a["href"]) == "quotes.html" for a in found.links)
+    assert "4 matches" in dom
 
 
 def test_every_link_of_every_page_leads_to_a_file(report_site: Built, browser: Chromium) -> None:

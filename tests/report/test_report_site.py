@@ -112,12 +112,22 @@ def test_page_changes_and_gone_pages(report_site: Built) -> None:
     assert "/retracted/" in gone
 
 
-def test_failures_by_reason_and_no_quote_checks(report_site: Built) -> None:
+def test_failures_by_reason(report_site: Built) -> None:
     failures = _read(report_site.report, "failures.html")
     assert 'id="r-http_4xx"' in failures and "/missing" in failures
     assert "unsupported_type" in failures and "/report.pdf" in failures
+
+
+def test_quote_checks_of_the_real_view(report_site: Built) -> None:
     quotes = _read(report_site.report, "quotes.html")
-    assert "Quote checks are not in this database" in quotes
+    rows = quotes.split('<tr><td class="quote">')[1:]
+    geneva = [r for r in rows if r.startswith("“diplomats from Russia") and "/news/geneva-talks" in r]
+    assert len(geneva) == 1 and 'result-exact">exact' in geneva[0]
+    assert "Diplomats from Russia and the United States met in Geneva" in geneva[0]  # the page's words
+    hostile = [r for r in rows if "alert(3)" in r]
+    assert hostile and all("&lt;script&gt;alert(3)&lt;/script&gt;" in r for r in hostile)
+    assert all('result-absent">absent' in r for r in hostile if "/news/geneva-talks" in r)
+    assert "<script>alert(3)" not in quotes
 
 
 def test_repeated_passages_mark_boilerplate(report_site: Built) -> None:
@@ -129,7 +139,7 @@ def test_repeated_passages_mark_boilerplate(report_site: Built) -> None:
     assert "/opinion/one" in closed[0] and "/opinion/three" in closed[0]
     letters = [s for s in sections if "The editors thank every reader" in s]
     assert letters and "badge boilerplate" not in letters[0]  # two documents: not boilerplate
-    assert "passage_origins" in page  # no origins view yet: the page says where they will come from
+    assert "Origin: " in closed[0]  # passage_origins: the page that published it first
 
 
 def test_search_index_holds_the_pages(report_site: Built) -> None:
@@ -138,10 +148,13 @@ def test_search_index_holds_the_pages(report_site: Built) -> None:
         body = shard.read_text(encoding="ascii")
         start, end = body.index("push(") + 5, body.rindex(");")
         rows.extend(json.loads(body[start:end]))
-    urls = {row[0]: row for row in rows}
-    assert report_site.live_url in urls
-    hostile = next(u for u in urls if u.endswith("/letters/hostile"))
-    assert urls[hostile][3].startswith("clusters.html#c")
+    where: dict[str, list[str]] = {}
+    for row in rows:
+        where.setdefault(row[0], []).append(row[3])
+    assert report_site.live_url in where
+    hostile = next(u for u in where if u.endswith("/letters/hostile"))
+    assert any(page.startswith("clusters.html#c") for page in where[hostile])
+    assert [page for page in where[hostile] if page.startswith("quotes")] == ["quotes.html"]
 
 
 def test_no_file_is_over_the_limit(report_site: Built) -> None:
