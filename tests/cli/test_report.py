@@ -22,7 +22,7 @@ def test_report_of_an_empty_database(tmp_path: Path) -> None:
     clusters = (tmp_path / "site" / "clusters.html").read_text(encoding="utf-8")
     assert "No duplicate clusters in this database." in clusters
     quotes = (tmp_path / "site" / "quotes.html").read_text(encoding="utf-8")
-    assert "Quote checks are not in this database" in quotes
+    assert "No quotes were checked." in quotes
 
 
 def test_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:

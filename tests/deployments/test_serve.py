@@ -243,9 +243,10 @@ def test_adhoc_run_completes_with_results_and_artifacts(served: Served, site: Si
     assert stored["batch_size"] == 2 and stored["extract_workers"] == 1
 
     # Batching: 2 task runs per run (read, store seeds), 3 per batch of URLs (fetch, extract,
-    # store), 2 for dedup (clusters, passages) + 1 per dedup batch of new documents (3 here).
+    # store), 2 for dedup (clusters, passages) + 1 per dedup batch of new documents (3 here),
+    # 1 for the quote step.
     tasks = api.post("/task_runs/count", {"flow_runs": {"id": {"any_": [run["id"]]}}})
-    assert tasks == 2 + 3 * math.ceil(len(urls) / 2) + 2 + 1
+    assert tasks == 2 + 3 * math.ceil(len(urls) / 2) + 2 + 1 + 1
 
     artifacts = api.artifacts(run["id"])
     assert set(artifacts) == {"recite-run-counts", "recite-run-report", "recite-fetch-progress"}
