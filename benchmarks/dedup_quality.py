@@ -61,7 +61,7 @@ from dedup.shingles import shingle_hash_sets
 from dedup.verify import jaccard
 from extractors.passages import split_passages
 from extractors.records import ExtractedDocument
-from pipeline.dedup_step import DedupConfig, dedup_batch, index_passages, rebuild_clusters
+from pipeline.dedup_step import DedupConfig, dedup_batch, index_passages, update_clusters
 from pipeline.steps import passage_keys
 from storage.database import WorkingDatabase
 from storage.dedup_store import DedupStore
@@ -356,7 +356,7 @@ def run_recite(con: duckdb.DuckDBPyConnection, config: DedupConfig) -> int:
             dstore, pending[start : start + config.dedup_batch], config.params, _AT
         )
         candidates += found
-    rebuild_clusters(dstore, config.dedup_threshold)
+    update_clusters(dstore, config.dedup_threshold, _AT)
     return candidates
 
 

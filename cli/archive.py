@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cli.output import DEFAULT_DB, DbOption, console, err, print_summary
+from cli.prefect_server import run_settings
 from fetching.config import DEFAULT_USER_AGENT
 from flows.settings import ReextractParameters
 from storage.database import open_published, working_path
@@ -35,11 +36,14 @@ def reextract_command(
         err.print(f"[red]recite reextract failed:[/red] no database at {db}; run `recite run` first")
         raise typer.Exit(1)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # DESIGN.md, traps
+    from prefect.settings import temporary_settings
+
     from flows.reextract import reextract  # imports Prefect
 
     params = ReextractParameters(db=str(db), extract_workers=workers, batch_size=batch_size)
     try:
-        summary = asyncio.run(reextract(params))
+        with temporary_settings(updates=run_settings()):
+            summary = asyncio.run(reextract(params))
     except StorageError as exc:
         err.print(f"[red]recite reextract failed:[/red] {exc}")
         raise typer.Exit(1) from exc

@@ -13,6 +13,7 @@ from pydantic.fields import FieldInfo
 from cli.archive import export_warc_command, reextract_command
 from cli.ops import register_ops_commands
 from cli.output import err, print_summary
+from cli.prefect_server import run_settings, server_command
 from cli.report import report_command
 from cli.sql import export_parquet_command, sql_command
 from flows.settings import IngestParameters, Settings
@@ -40,11 +41,17 @@ def _run(extra_seeds: list[str] | None = None, **flags: Any) -> None:
 
 
 def _execute(params: IngestParameters) -> RunSummary:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     from flows.ingest import ingest  # imports Prefect: only once we know we will run
     from storage.errors import StorageError
 
+    updates = run_settings()
+    if url := updates.get(PREFECT_API_URL):
+        err.print(f"recite server: using {url}")
     try:
-        return asyncio.run(ingest(params))
+        with temporary_settings(updates=updates):
+            return asyncio.run(ingest(params))
     except StorageError as exc:
         err.print(f"[red]recite run failed:[/red] {exc}")
         raise typer.Exit(1) from exc
@@ -124,6 +131,7 @@ def _root() -> None:
 
 
 _build_run_command()
+app.command("server")(server_command)
 app.command("reextract")(reextract_command)
 app.command("export-warc")(export_warc_command)
 app.command("sql")(sql_command)

@@ -61,10 +61,12 @@ def _replace_numbers(
     gaps = digits[1:] - digits[:-1] == 2
     joiners = digits[:-1][gaps] + 1
     joiners = joiners[classes[joiners] == NUMBER_JOINER]
-    numeric = np.union1d(digits, joiners)
+    # Two sorted, disjoint runs of positions: merged by one sort, not np.union1d's unique.
+    numeric = np.sort(np.concatenate([digits, joiners]), kind="stable")
     # Keep the first position of every number, drop the rest.
-    continued = numeric[1:][numeric[1:] - numeric[:-1] == 1]
-    firsts = np.setdiff1d(numeric, continued, assume_unique=True)
+    follows = numeric[1:] - numeric[:-1] == 1
+    continued = numeric[1:][follows]
+    firsts = numeric[np.concatenate([[True], ~follows])]
     cps[firsts] = _ZERO
     classes[firsts] = WORD
     if continued.size:

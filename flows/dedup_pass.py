@@ -18,7 +18,7 @@ from storage.outcomes import Step
 
 
 def run_dedup(dstore: DedupStore, config: DedupConfig, tally: Tally, failures: Failures) -> None:
-    """Sign new or changed documents, verify their pairs, rebuild clusters, find repeats."""
+    """Sign new or changed documents, verify their pairs, update clusters, find repeats."""
     dstore.set_settings(config.dedup_threshold, config.boilerplate_min_docs)
     failed = failures.ids(Step.DEDUP)  # tried in this run already: the next run tries again
     pending = [

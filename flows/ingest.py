@@ -31,6 +31,7 @@ from flows.tasks import (
     check_quotes,
     dedup_report,
     fetch_mementos,
+    passages_report,
     read_seeds,
     save_batch,
     save_mementos,
@@ -38,7 +39,7 @@ from flows.tasks import (
     unwalked,
 )
 from pipeline.batching import chunks
-from pipeline.dedup_step import save_and_verify
+from pipeline.dedup_step import index_passages, save_and_verify
 from pipeline.extraction import ExtractionPool
 from pipeline.isolation import Failures, guarded, isolate
 from pipeline.mementos import memento_candidates, pages_of
@@ -230,10 +231,14 @@ async def _store(run: _Run, batches: Batches, batch: InFlight, progress: RunProg
             for counts in isolate(chunk, sign, Step.DEDUP, int, run.failures):
                 run.tally.add(dedup_report(*counts))
             checkpoint("dedup-batch")
+    # The batch's passages too, so little is left for the pass after the last batch.
+    with run.clock.timed("passages"):
+        indexed = index_passages(run.dstore, now(), run.failures, doc_ids=changed)
+        run.tally.add(passages_report(*indexed))
 
 
 def _dedup(params: IngestParameters, dstore: DedupStore, tally: Tally, failures: Failures) -> None:
-    """Sign what is left (seeds, earlier runs' leftovers), rebuild clusters, find repeats."""
+    """Sign what is left (seeds, earlier runs' leftovers), update clusters, find repeats."""
     run_dedup(dstore, params.dedup_config(), tally, failures)
 
 

@@ -19,7 +19,7 @@ from fetching import Fetcher
 from fetching.memento import MementoResult, find_mementos
 from fetching.records import FetchRequest, FetchResult
 from pipeline import dedup_step, mementos, steps
-from pipeline.dedup_step import index_passages, rebuild_clusters, signature_batch
+from pipeline.dedup_step import index_passages, signature_batch, update_clusters
 from pipeline.extraction import ExtractionPool
 from pipeline.isolation import Failures
 from pipeline.quotes import update_quotes
@@ -120,8 +120,8 @@ def dedup_batch(dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParam
 
 @task(name="dedup-clusters", cache_policy=NO_CACHE)
 def dedup_clusters(dstore: DedupStore, threshold: float) -> BatchReport:
-    """Rebuild near-duplicate clusters from the verified pairs at the threshold."""
-    clusters, docs = rebuild_clusters(dstore, threshold)
+    """Update the near-duplicate clusters of documents whose pairs changed (at the threshold)."""
+    clusters, docs = update_clusters(dstore, threshold, now())
     return BatchReport((
         (Stage.DEDUP, DedupReason.CLUSTERS, clusters),
         (Stage.DEDUP, DedupReason.CLUSTERED_DOCUMENTS, docs),
@@ -134,7 +134,11 @@ def dedup_passages(dstore: DedupStore, failures: Failures) -> BatchReport:
 
     Pass `failures` through `unwalked`: Prefect would otherwise hand the task a copy.
     """
-    indexed, pairs = index_passages(dstore, now(), failures)
+    return passages_report(*index_passages(dstore, now(), failures))
+
+
+def passages_report(indexed: int, pairs: int) -> BatchReport:
+    """The counts of indexing passages and verifying their near repeats."""
     return BatchReport((
         (Stage.PASSAGES, PassageReason.INDEXED, indexed),
         (Stage.PASSAGES, PassageReason.NEAR_REPEAT_PAIRS, pairs),

@@ -1,8 +1,8 @@
 """Incremental dedup over the stored corpus: plain functions over the dedup library and store.
 
 Each run signs only documents that are new or whose text changed, probes the stored
-band index with them, verifies every candidate on exact shingle sets, then rebuilds
-clusters from the verified pairs (union-find is linear in the pairs, not the corpus).
+band index with them, verifies every candidate on exact shingle sets, then updates the
+clusters of the documents whose pairs changed (storage/cluster_store.py).
 """
 
 from collections.abc import Sequence
@@ -24,8 +24,10 @@ from dedup import (
 )
 from dedup.hashing import U64Array
 from dedup.lsh import params_fingerprint
+from dedup.verify import DuplicatePair
 from pipeline.isolation import Failures, isolate
 from pipeline.shingle_cache import ShingleCache
+from storage.cluster_store import ClusterStore
 from storage.dedup_store import DedupStore, PairRow, SignatureBatch
 from storage.outcomes import Step
 
@@ -129,24 +131,59 @@ def verify_new(
     return len(candidates), len(rows)
 
 
-def rebuild_clusters(dstore: DedupStore, threshold: float) -> tuple[int, int]:
+def rebuild_clusters(dstore: DedupStore, threshold: float, now: datetime) -> tuple[int, int]:
     """Recompute clusters from all pairs at the threshold; return (clusters, documents)."""
     pairs = dstore.pairs_at(threshold)
-    ids = sorted({d for p in pairs for d in (p.doc_a, p.doc_b)})
-    docs = [DocInfo(f.doc_id, f.first_seen, f.text_chars, f.url) for f in dstore.doc_facts(ids)]
-    members = cluster(pairs, docs)
+    members = cluster(pairs, _doc_infos(dstore, pairs))
     with dstore.transaction():
-        dstore.replace_clusters(members)
+        ClusterStore(dstore.con).replace_all(members, threshold, now)
     return len({m.cluster_id for m in members}), len(members)
 
 
+def update_clusters(dstore: DedupStore, threshold: float, now: datetime) -> tuple[int, int]:
+    """Re-cluster the components of documents whose pairs or text changed; return the totals.
+
+    The region re-clustered is closed both ways: every document one verified pair at the
+    threshold away from it, and every member of a cluster it held before, is in it. So each
+    component inside is whole, every old cluster inside is replaced whole, and the clusters
+    outside, whose pairs and documents did not change, are what a rebuild would make. (Both
+    ends of a removed pair are marked, so the old cluster mates are reached through the
+    pairs that remain; reaching them through the old clusters too costs one join and keeps
+    the update right should a write ever mark only one end: tests/storage/test_cluster_update.py.)
+    Clusters built at another threshold (or never) are rebuilt from every pair.
+    """
+    clusters = ClusterStore(dstore.con)
+    with dstore.transaction():
+        if clusters.built_threshold() != threshold:
+            members = cluster(pairs := dstore.pairs_at(threshold), _doc_infos(dstore, pairs))
+            clusters.replace_all(members, threshold, now)
+            return clusters.totals()
+        region = set(frontier := clusters.changed_documents())
+        while frontier:
+            frontier = sorted(clusters.reach(frontier, threshold) - region)
+            region.update(frontier)
+        if region:
+            pairs = clusters.pairs_of(sorted(region), threshold)
+            clusters.replace(sorted(region), cluster(pairs, _doc_infos(dstore, pairs)))
+        return clusters.totals()
+
+
+def _doc_infos(dstore: DedupStore, pairs: Sequence[DuplicatePair]) -> list[DocInfo]:
+    """What the canonical rule needs about each document of `pairs`."""
+    ids = sorted({d for p in pairs for d in (p.doc_a, p.doc_b)})
+    return [DocInfo(f.doc_id, f.first_seen, f.text_chars, f.url) for f in dstore.doc_facts(ids)]
+
+
 def index_passages(
-    dstore: DedupStore, now: datetime, failures: Failures | None = None, batch: int = 5000
+    dstore: DedupStore, now: datetime, failures: Failures | None = None, batch: int = 5000,
+    doc_ids: Sequence[int] | None = None,
 ) -> tuple[int, int]:
     """Index new distinct passages and verify their near repeats; return (indexed, pairs).
 
     With `failures`, a batch that fails is split until the passages that fail alone are
-    found; those are recorded and left unindexed (the next run tries them again).
+    found; those are recorded and left unindexed (the next run tries them again). With
+    `doc_ids`, only the passages of those documents (a run indexes each stored batch's, so
+    the pass after the last batch finds little left: issue 20).
     """
     params = PASSAGE_PARAMS
     failures = failures if failures is not None else Failures(raise_errors=True)
@@ -156,7 +193,7 @@ def index_passages(
         with dstore.transaction():
             return _index_passage_batch(dstore, rows, params, now)
 
-    while rows := dstore.passages_to_index(batch, exclude=failures.ids(Step.PASSAGES)):
+    while rows := dstore.passages_to_index(batch, failures.ids(Step.PASSAGES), doc_ids):
         before = len(failures.ids(Step.PASSAGES))
         done = isolate(rows, index, Step.PASSAGES, lambda row: row[0], failures)
         found += sum(done)

@@ -85,7 +85,7 @@ def isolate(
 
 
 def guarded(work: Callable[[], R], stage: Step, failures: Failures) -> R | None:
-    """Run a step that has no items to split (cluster rebuild); on failure record it."""
+    """Run a step that has no items to split (cluster update); on failure record it."""
     try:
         return work()
     except _FATAL:

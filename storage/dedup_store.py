@@ -16,9 +16,9 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from dedup.cluster import ClusterMember
 from dedup.verify import DuplicatePair
-from storage.columns import arrow_table, from_row, named_rows, select_list
+from storage.cluster_store import mark_changed, mark_pairs
+from storage.columns import from_row, named_rows, select_list
 from storage.tx import transaction
 
 
@@ -132,6 +132,7 @@ class DedupStore:
             "band_key": pa.array(batch.band_keys.astype(np.uint64).ravel(), type=pa.uint64()),
         })
         with self._registered("new_sigs", sigs), self._registered("new_bands", band_rows):
+            mark_changed(self.con, "(SELECT doc_id FROM new_sigs)")
             self.con.execute(
                 "DELETE FROM doc_bands WHERE doc_id IN (SELECT doc_id FROM new_sigs)"
             )
@@ -160,13 +161,14 @@ class DedupStore:
         Called in the transaction that replaces their text: until they are signed again
         they have no signature (so `documents_to_index` lists them) and nothing matches
         against their old bands. Every cluster that held one of them goes whole: its other
-        members' pairs still stand and the next cluster rebuild joins them again, while a
+        members' pairs still stand and the next cluster update joins them again, while a
         cluster kept around an edited member could name a canonical document that no
         longer belongs to it.
         """
         if not doc_ids:
             return
         with self._registered("edited_ids", self._ids_table(doc_ids)):
+            mark_changed(self.con, "(SELECT id FROM edited_ids)", with_cluster_mates=True)
             self.con.execute("DELETE FROM doc_bands WHERE doc_id IN (SELECT id FROM edited_ids)")
             self.con.execute(
                 "DELETE FROM duplicate_pairs WHERE doc_a IN (SELECT id FROM edited_ids) "
@@ -267,6 +269,7 @@ class DedupStore:
             "exact": pa.array([p.exact for p in pairs], type=pa.bool_()),
         })
         with self._registered("new_pairs", table):
+            mark_pairs(self.con, "new_pairs")
             self.con.execute(
                 """
                 INSERT OR REPLACE INTO duplicate_pairs
@@ -297,31 +300,29 @@ class DedupStore:
             for r in rows
         ]
 
-    def replace_clusters(self, members: Sequence[ClusterMember]) -> None:
-        """Replace the cluster table with these memberships (a `clusters` row each)."""
-        self.con.execute("DELETE FROM clusters")
-        if not members:
-            return
-        names = select_list(ClusterMember)
-        with self._registered("new_clusters", arrow_table(ClusterMember, members)):
-            self.con.execute(f"INSERT INTO clusters ({names}) SELECT {names} FROM new_clusters")
-
     # passages -----------------------------------------------------------------------
 
     def passages_to_index(
-        self, batch: int, exclude: Collection[int] = ()
+        self, batch: int, exclude: Collection[int] = (), doc_ids: Sequence[int] | None = None
     ) -> list[tuple[int, str]]:
         """(norm_hash, text) of up to `batch` distinct countable passages not yet indexed.
 
-        Hashes in `exclude` (passages that failed earlier in the run) are left out.
+        Hashes in `exclude` (passages that failed earlier in the run) are left out. With
+        `doc_ids`, only passages those documents hold (a run's batch, issue 20); the text
+        is still the least of every passage with that hash, as in a whole pass.
         """
-        with self._registered("excluded", self._ids_table(sorted(exclude))):
+        holders = "" if doc_ids is None else (
+            "AND p.norm_hash IN (SELECT q.norm_hash FROM passages q "
+            "JOIN holder_ids h ON h.id = q.doc_id)"
+        )
+        with self._registered("excluded", self._ids_table(sorted(exclude))), \
+                self._registered("holder_ids", self._ids_table(doc_ids or [])):
             rows = self.con.execute(
-                """
+                f"""
                 SELECT p.norm_hash, min(p.text)
                 FROM passages p LEFT JOIN passage_index i ON i.passage_hash = p.norm_hash
                 WHERE p.counts_for_repeats AND i.passage_hash IS NULL
-                  AND p.norm_hash NOT IN (SELECT id FROM excluded)
+                  AND p.norm_hash NOT IN (SELECT id FROM excluded) {holders}
                 GROUP BY p.norm_hash ORDER BY p.norm_hash LIMIT ?
                 """,
                 [batch],

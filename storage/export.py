@@ -20,7 +20,7 @@ import duckdb
 
 from storage.database import open_published
 from storage.errors import StorageError
-from storage.schema_types import quote
+from storage.schema_parts import quote
 
 # The views people use as tables; the others are all tables already.
 EXPORTED_VIEWS: tuple[str, ...] = (

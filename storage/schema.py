@@ -1,29 +1,13 @@
 """Versioned migrations of recite's DuckDB schema; every table and column carries a COMMENT."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import duckdb
 
 from storage.body_files import move_bodies_out
+from storage.schema_clusters import CLUSTER_TABLES
+from storage.schema_parts import Migration, Table, View, quote
 from storage.schema_quotes import QUOTE_TABLES, QUOTE_VIEWS
-from storage.schema_types import Table, View, quote
 
 __all__ = ["MIGRATIONS", "Migration", "Table", "View", "migrate", "quote"]
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """One schema version: tables to create and extra statements, applied once."""
-
-    version: int
-    description: str
-    tables: tuple[Table, ...] = ()
-    statements: tuple[str, ...] = ()
-    views: tuple[View, ...] = ()
-    # Work that SQL alone cannot do (writing files), run last in the same transaction.
-    action: Callable[[duckdb.DuckDBPyConnection], None] | None = None
-
 
 SEEDS = Table(
     "seeds",
@@ -971,6 +955,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         statements=tuple(STEP_FAILURES.comment_sql()),
         views=QUOTE_VIEWS,
     ),
+    Migration(100, "incremental clusters: cluster_dirty, cluster_state", CLUSTER_TABLES),
 )
 
 _MIGRATION_TABLE = Table(

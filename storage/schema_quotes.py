@@ -1,7 +1,7 @@
 """Schema of migration 80: quotations in seeds, their checks against cited pages, the corpus
 index that finds them elsewhere, and who published a repeated passage first (issue 18)."""
 
-from storage.schema_types import Table, View
+from storage.schema_parts import Table, View
 
 QUOTES = Table(
     "quotes",

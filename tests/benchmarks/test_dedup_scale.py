@@ -22,5 +22,6 @@ def test_runs_the_duckdb_path(capsys: pytest.CaptureFixture[str]) -> None:
     assert "store of 300 documents" in out and "store of 600 documents" in out
     assert "candidate_pairs" in out and "peak memory" in out
     assert "time to add 40: 600 / 300 documents" in out
+    assert "tail (clusters update) at 600 / 300 documents" in out
     # Half of the night's documents are edited copies of stored ones: their pairs are found.
     assert " 0 new pairs" not in out

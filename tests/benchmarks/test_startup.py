@@ -10,7 +10,22 @@ def test_runs_against_a_running_server(capsys: pytest.CaptureFixture[str]) -> No
     from prefect.settings import PREFECT_API_URL
 
     bench = load_benchmark("startup")
-    assert bench.main(["--repeat", "1", "--no-ephemeral", "--api-url", str(PREFECT_API_URL.value())]) == 0
+    assert bench.main(["--repeat", "1", "--no-ephemeral", "--no-recite-server",
+                       "--api-url", str(PREFECT_API_URL.value())]) == 0
     out = capsys.readouterr().out
     assert "Prefect alone" in out and "recite run --seeds" in out
     assert "recite's own start-up" in out
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_recite_run_finds_the_server_recite_server_started(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`recite server` starts Prefect's server in the background; `recite run` then uses it."""
+    from prefect.settings import PREFECT_API_URL
+
+    bench = load_benchmark("startup")
+    assert bench.main(["--repeat", "1", "--no-ephemeral",
+                       "--api-url", str(PREFECT_API_URL.value())]) == 0
+    out = capsys.readouterr().out
+    assert "recite server:" in out and "(finds the server)" in out

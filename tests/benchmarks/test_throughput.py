@@ -50,3 +50,13 @@ def test_copies_differ_and_urls_spread_over_hosts(tiny_corpus: Path) -> None:
     assert all(b"copy" + str(i).encode() in page for i, page in enumerate(pages))
     assert bench.host_of(0, 300) == "127.0.1.1" and bench.host_of(251, 300) == "127.0.2.2"
     assert bench.page_url(5, 4, 8080) == "http://127.0.1.2:8080/p/5"
+
+
+def test_dup_rate_makes_the_corpus_denser(tiny_corpus: Path) -> None:
+    bench = load_benchmark("throughput")
+    assert len(bench.load_bases(tiny_corpus)) == 6
+    dense = bench.load_bases(tiny_corpus, 24, 0.9)  # 24 pages, 2 of them distinct
+    assert len(dense) == 2
+    assert bench.page_bytes(dense, 2).replace(b" copy2", b"") == dense[0].html
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--corpus", str(tiny_corpus), "--dup-rate", "1.0"])

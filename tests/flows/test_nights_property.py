@@ -1,7 +1,7 @@
 """Incremental equals fresh, explored by hypothesis over edit scripts, without Prefect or HTTP.
 
 The same store and dedup functions the flow's tasks wrap (Store.save_documents,
-dedup_batch, rebuild_clusters, index_passages) run night by night over the pages of
+dedup_batch, update_clusters, index_passages) run night by night over the pages of
 a `ChangingSite` into one DuckDB database; a second database gets only the final pages.
 Every derived table must match (tests/flows/nightly.py). Hypothesis draws the script's
 seed, the number of nights and the batch size, and shrinks a failure to a small one.
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from dedup.lsh import params_fingerprint
 from extractors.passages import split_passages
 from extractors.records import ExtractedDocument
-from pipeline.dedup_step import DedupConfig, dedup_batch, index_passages, rebuild_clusters
+from pipeline.dedup_step import DedupConfig, dedup_batch, index_passages, update_clusters
 from pipeline.steps import passage_keys
 from storage.dedup_store import DedupStore
 from storage.records import DocumentRow, document_id
@@ -51,7 +51,7 @@ def night(con: duckdb.DuckDBPyConnection, site: ChangingSite, at: datetime, batc
     pending = dstore.documents_to_index(params_fingerprint(CONFIG.params))
     for start in range(0, len(pending), batch):
         dedup_batch(dstore, pending[start : start + batch], CONFIG.params, at)
-    rebuild_clusters(dstore, CONFIG.dedup_threshold)
+    update_clusters(dstore, CONFIG.dedup_threshold, at)
     index_passages(dstore, at, batch=batch)
 
 

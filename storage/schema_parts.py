@@ -1,6 +1,9 @@
-"""The declarations migrations are made of: a table or a view with a COMMENT on everything."""
+"""The declarations every schema module uses: Table, View, Migration (storage/schema.py)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import duckdb
 
 from storage.files import sql_literal
 
@@ -50,6 +53,19 @@ class View:
             f"COMMENT ON COLUMN {self.name}.{name} IS {quote(text)}" for name, text in self.columns
         ]
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema version: tables to create and extra statements, applied once."""
+
+    version: int
+    description: str
+    tables: tuple[Table, ...] = ()
+    statements: tuple[str, ...] = ()
+    views: tuple[View, ...] = ()
+    # Work that SQL alone cannot do (writing files), run last in the same transaction.
+    action: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
 
 def quote(text: str) -> str:
