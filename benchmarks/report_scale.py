@@ -136,6 +136,7 @@ def _clusters(con: object, args: argparse.Namespace, pages: list[tuple[str, list
               failing: set[int], at: datetime) -> int:
     """Store the families' verified pairs and clusters through DedupStore."""
     from dedup.cluster import ClusterMember
+    from storage.cluster_store import ClusterStore
     from storage.dedup_store import DedupStore, PairRow
     from storage.records import document_id
 
@@ -161,7 +162,7 @@ def _clusters(con: object, args: argparse.Namespace, pages: list[tuple[str, list
         members.extend(ClusterMember(d, canonical, canonical, d == canonical) for d in ids)
     with store.transaction():
         store.save_pairs(pairs, at)
-        store.replace_clusters(members)
+        ClusterStore(store.con).replace_all(members, 0.8, at)
     return len({m.cluster_id for m in members})
 
 

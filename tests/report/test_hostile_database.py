@@ -14,6 +14,7 @@ from pipeline.steps import passage_keys
 from report import build_report
 from report.build import Limits
 from report.render import http_href
+from storage.cluster_store import ClusterStore
 from storage.database import WorkingDatabase
 from storage.dedup_store import DedupStore, PairRow
 from storage.outcomes import RunStatus
@@ -59,7 +60,7 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
             members += [ClusterMember(a.doc_id, a.doc_id, a.doc_id, True),
                         ClusterMember(b.doc_id, a.doc_id, a.doc_id, False)]
         dedup.save_pairs(pairs, AT)
-        dedup.replace_clusters(members)
+        ClusterStore(work.con).replace_all(members, 0.8, AT)
         store.finish_run("run-1", RunStatus.COMPLETED, {}, AT)
         # The views of the quotes issue, replaced by hostile rows of the same columns.
         work.con.execute(f"""
@@ -153,7 +154,7 @@ def test_the_worst_page_stays_under_the_limit(tmp_path: Path) -> None:
         dedup = DedupStore(work.con)
         dedup.set_settings(0.8, 3)
         dedup.save_pairs(pairs, AT)
-        dedup.replace_clusters(members)
+        ClusterStore(work.con).replace_all(members, 0.8, AT)
         work.publish()
     result = build_report(db, tmp_path / "out")
     size = (result.out / "clusters.html").stat().st_size
