@@ -20,6 +20,7 @@ peak memory (maximum resident set) of the process.
 """
 
 import argparse
+import contextlib
 import hashlib
 import random
 import resource
@@ -84,6 +85,7 @@ def run_size(args: argparse.Namespace, size: int, paragraphs: list[list[str]], d
     print(f"corpus of {size} documents ({sum(len(t.split()) for t in stored) // size} words "
           "each on average)")
 
+    held = _reset_peak()
     start = time.perf_counter()
     while index_pages(store, _INDEX_BATCH, counts):
         pass
@@ -120,7 +122,28 @@ def run_size(args: argparse.Namespace, size: int, paragraphs: list[list[str]], d
     print(f"  night: {nightly:.1f} s to index {len(night)} new documents against "
           f"{len(quotes)} quotations ({counts['sightings'] - before_sightings} sightings)")
     print(f"  quote-check time (lookup + citation checks): {looked + checked:.1f} s")
+    print(f"  the quote step's peak memory: {_peak_mb() - held:.0f} MB above the {held:.0f} MB "
+          f"the process held before it (the generated texts; DuckDB limit {args.memory_limit})")
     con.close()
+
+
+def _reset_peak() -> float:
+    """Reset this process's peak resident set (Linux clear_refs 5); return the current one, MB."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+    return _status_mb("VmRSS")
+
+
+def _peak_mb() -> float:
+    """This process's peak resident set since the last reset, MB."""
+    return _status_mb("VmHWM")
+
+
+def _status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def add_pages(con: duckdb.DuckDBPyConnection, texts: Sequence[str], first: int) -> None:
