@@ -5,7 +5,7 @@ import duckdb
 from storage.body_files import move_bodies_out
 from storage.schema_clusters import CLUSTER_TABLES
 from storage.schema_parts import Migration, Table, View, quote
-from storage.schema_quotes import QUOTE_TABLES, QUOTE_VIEWS
+from storage.schema_quotes import PAIR_COLUMNS, QUOTE_TABLES, QUOTE_VIEWS
 
 __all__ = ["MIGRATIONS", "Migration", "Table", "View", "migrate", "quote"]
 
@@ -313,14 +313,7 @@ NEAR_DUPLICATES = View(
     JOIN documents db ON db.doc_id = p.doc_b
     WHERE p.jaccard >= (SELECT value FROM dedup_settings WHERE name = 'threshold')
     """,
-    (
-        ("doc_a", "documents.doc_id of the first document (doc_a < doc_b)."),
-        ("doc_b", "documents.doc_id of the second document."),
-        ("url_a", "URL of the first document."),
-        ("url_b", "URL of the second document."),
-        ("jaccard", "Exact Jaccard similarity of their word 5-gram shingle sets."),
-        ("exact", "True when the normalized texts are identical."),
-    ),
+    PAIR_COLUMNS,
 )
 
 DUPLICATE_CLUSTERS = View(

@@ -342,6 +342,16 @@ PASSAGE_ORIGINS = View(
 
 # near_duplicates, version 2: the columns of version 1 first (existing queries keep
 # working), then the earlier of the two documents by passage_origins' rule.
+# near_duplicates' columns since migration 3; the view of migration 80 adds its own after them.
+PAIR_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("doc_a", "documents.doc_id of the first document (doc_a < doc_b)."),
+    ("doc_b", "documents.doc_id of the second document."),
+    ("url_a", "URL of the first document."),
+    ("url_b", "URL of the second document."),
+    ("jaccard", "Exact Jaccard similarity of their word 5-gram shingle sets."),
+    ("exact", "True when the normalized texts are identical."),
+)
+
 NEAR_DUPLICATES_WITH_ORIGIN = View(
     "near_duplicates",
     "One row per verified near-duplicate pair of documents at or above the run's "
@@ -366,12 +376,7 @@ NEAR_DUPLICATES_WITH_ORIGIN = View(
     WHERE p.jaccard >= (SELECT value FROM dedup_settings WHERE name = 'threshold')
     """,
     (
-        ("doc_a", "documents.doc_id of the first document (doc_a < doc_b)."),
-        ("doc_b", "documents.doc_id of the second document."),
-        ("url_a", "URL of the first document."),
-        ("url_b", "URL of the second document."),
-        ("jaccard", "Exact Jaccard similarity of their word 5-gram shingle sets."),
-        ("exact", "True when the normalized texts are identical."),
+        *PAIR_COLUMNS,
         ("earlier_doc_id", "The one published first: earliest published date, else earliest "
          "first seen (passage_origins' rule)."),
         ("earlier_url", "Its URL."),
