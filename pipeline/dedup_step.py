@@ -133,11 +133,17 @@ def verify_new(
 
 def rebuild_clusters(dstore: DedupStore, threshold: float, now: datetime) -> tuple[int, int]:
     """Recompute clusters from all pairs at the threshold; return (clusters, documents)."""
-    pairs = dstore.pairs_at(threshold)
-    members = cluster(pairs, _doc_infos(dstore, pairs))
     with dstore.transaction():
-        ClusterStore(dstore.con).replace_all(members, threshold, now)
-    return len({m.cluster_id for m in members}), len(members)
+        return _rebuild(dstore, ClusterStore(dstore.con), threshold, now)
+
+
+def _rebuild(
+    dstore: DedupStore, clusters: ClusterStore, threshold: float, now: datetime
+) -> tuple[int, int]:
+    """Replace every cluster with those of all pairs at the threshold; return the totals."""
+    pairs = dstore.pairs_at(threshold)
+    clusters.replace_all(cluster(pairs, _doc_infos(dstore, pairs)), threshold, now)
+    return clusters.totals()
 
 
 def update_clusters(dstore: DedupStore, threshold: float, now: datetime) -> tuple[int, int]:
@@ -155,9 +161,7 @@ def update_clusters(dstore: DedupStore, threshold: float, now: datetime) -> tupl
     clusters = ClusterStore(dstore.con)
     with dstore.transaction():
         if clusters.built_threshold() != threshold:
-            members = cluster(pairs := dstore.pairs_at(threshold), _doc_infos(dstore, pairs))
-            clusters.replace_all(members, threshold, now)
-            return clusters.totals()
+            return _rebuild(dstore, clusters, threshold, now)
         region = set(frontier := clusters.changed_documents())
         while frontier:
             frontier = sorted(clusters.reach(frontier, threshold) - region)
