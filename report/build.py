@@ -154,8 +154,8 @@ def _memory(value: str) -> str:
 def _render_all(
     con: duckdb.DuckDBPyConnection, folder: Path, db: Path, limits: Limits
 ) -> tuple[int, int, tuple[tuple[str, int], ...], bool]:
-    found = queries.quote_columns(con)
-    renderer = Renderer(folder, str(db), datetime.now(UTC), quotes=found is not None)
+    found = queries.has_quote_checks(con)
+    renderer = Renderer(folder, str(db), datetime.now(UTC), quotes=found)
     build = _Build(con, renderer, limits)
     _overview(build)
     _clusters(build)
@@ -203,7 +203,7 @@ def _passages(build: _Build) -> None:
     total = min(lim.passages, queries.count(build.con, "SELECT count(*) FROM repeated_passages"))
     items = queries.repeated_passages(build.con, lim.passages, lim.passage_documents,
                                       lim.passage_chars)
-    origins = queries.origin_columns(build.con) is not None
+    origins = queries.has_origins(build.con)
     for _ in build.paged("passages", items, lim.passages_per_page, total, "passages.html",
                          origins=origins, limit=lim.passages):
         pass
@@ -234,15 +234,15 @@ def _gone(build: _Build) -> None:
         build.search.extend(SearchEntry(g.url, "", "gone page", name) for g in chunk)
 
 
-def _quotes(build: _Build, found: dict[str, str | None] | None) -> None:
+def _quotes(build: _Build, found: bool) -> None:
     lim = build.limits
-    if found is None:
+    if not found:
         build.renderer.page("quotes.html", page_name("quotes", 1), "quotes", items=[], page=1,
                             pages=1, total=0, available=False)
         build.pages["quotes"] = 1
         return
     total = min(lim.quotes, queries.count(build.con, "SELECT count(*) FROM quote_checks"))
-    items: Iterable[QuoteCheck] = queries.quote_checks(build.con, found, lim.quotes, lim.quote_chars)
+    items: Iterable[QuoteCheck] = queries.quote_checks(build.con, lim.quotes, lim.quote_chars)
     for name, chunk in build.paged("quotes", items, lim.quotes_per_page, total, "quotes.html",
                                    available=True):
         # A page cited by many quotations is one search entry per report page.

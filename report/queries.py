@@ -40,15 +40,6 @@ def has_relation(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(rows[0][0])
 
 
-def columns_of(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
-    """The column names of a table or view."""
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
-        "AND table_name = ? ORDER BY ordinal_position", [name]
-    ).fetchall()
-    return [str(r[0]) for r in rows]
-
-
 def stream(
     con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()
 ) -> Iterator[Row]:
@@ -170,45 +161,22 @@ def cluster_members(
 
 # repeated passages --------------------------------------------------------------------
 
-_ORIGIN_KEYS = ("passage_hash", "norm_hash")
-_ORIGIN_URLS = ("origin_url", "url")
-_ORIGIN_DATES = ("origin_date", "date", "published")
-_ORIGIN_SOURCES = ("date_source", "origin_date_source", "dated_by", "date_from")
-
-
-def _first(names: Sequence[str], wanted: Sequence[str]) -> str | None:
-    return next((w for w in wanted if w in names), None)
-
-
-def origin_columns(con: duckdb.DuckDBPyConnection) -> tuple[str, str, str | None, str | None] | None:
-    """passage_origins' (key, url, date, date source) columns, or None without the view."""
-    if not has_relation(con, "passage_origins"):
-        return None
-    names = columns_of(con, "passage_origins")
-    key, url = _first(names, _ORIGIN_KEYS), _first(names, _ORIGIN_URLS)
-    if key is None or url is None:
-        return None
-    return key, url, _first(names, _ORIGIN_DATES), _first(names, _ORIGIN_SOURCES)
+def has_origins(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database has the passage_origins view (a database before migration 80 has not)."""
+    return has_relation(con, "passage_origins")
 
 
 def repeated_passages(
     con: duckdb.DuckDBPyConnection, limit: int, documents: int, text_chars: int
 ) -> Iterator[Repeated]:
     """The `limit` most repeated passages, each with its first `documents` documents."""
-    origin = origin_columns(con)
-    if origin is None:
-        origin_select, origin_join = "NULL, NULL, NULL", ""
-    else:
-        key, url, date, source = origin
-        origin_select = (
-            f'o."{url}"::VARCHAR, '
-            + (f'o."{date}"::VARCHAR, ' if date else "NULL, ")
-            + (f'o."{source}"::VARCHAR' if source else "NULL")
-        )
-        origin_join = (
-            f'LEFT JOIN (SELECT * FROM passage_origins QUALIFY row_number() OVER '
-            f'(PARTITION BY "{key}") = 1) o ON o."{key}" = t.passage_hash'
-        )
+    origins = has_origins(con)
+    # An exact group's origin: a near-repeat cluster's row can carry the same hash.
+    origin_select, origin_join = (
+        ("o.origin_url::VARCHAR, o.origin_date::VARCHAR, o.date_source::VARCHAR",
+         "LEFT JOIN passage_origins o ON o.passage_hash = t.passage_hash AND o.kind = 'exact'")
+        if origins else ("NULL, NULL, NULL", "")
+    )
     sql = f"""
         WITH top AS (
             SELECT * FROM repeated_passages
@@ -232,7 +200,7 @@ def repeated_passages(
     """
     for row in stream(con, sql, [limit, documents, text_chars]):
         shown = tuple(PassageDocument(str(u), t, s) for u, t, s in (row[6] or []))
-        origin_row = Origin(row[7], row[8], row[9]) if origin is not None and row[7] else None
+        origin_row = Origin(row[7], row[8], row[9]) if origins and row[7] else None
         yield Repeated(
             int(row[0]), str(row[1] or ""), int(row[2]), int(row[3]), int(row[4]),
             bool(row[5]), shown, origin_row,
@@ -274,48 +242,20 @@ def gone(con: duckdb.DuckDBPyConnection, limit: int) -> Iterator[Gone]:
 
 # quote checks -------------------------------------------------------------------------
 
-_QUOTE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "seed": ("seed", "seed_path", "seed_url"),
-    "quote": ("quote", "quote_text", "text"),
-    "url": ("url", "cited_url"),
-    "result": ("result", "outcome"),
-    "containment": ("containment",),
-    "matched_text": ("matched_text", "matched"),
-    "version": ("version", "page_version", "cited_version"),
-    "ordinal": ("quote_ordinal",),
-}
-_QUOTE_REQUIRED = ("seed", "quote", "url", "result")
-
-
-def quote_columns(con: duckdb.DuckDBPyConnection) -> dict[str, str | None] | None:
-    """quote_checks' columns by meaning, or None when the database has no such view."""
-    if not has_relation(con, "quote_checks"):
-        return None
-    names = columns_of(con, "quote_checks")
-    found = {meaning: _first(names, options) for meaning, options in _QUOTE_COLUMNS.items()}
-    if any(found[m] is None for m in _QUOTE_REQUIRED):
-        return None
-    return found
+def has_quote_checks(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database has the quote_checks view (a database before migration 80 has not)."""
+    return has_relation(con, "quote_checks")
 
 
 def quote_checks(
-    con: duckdb.DuckDBPyConnection, found: dict[str, str | None], limit: int, text_chars: int
+    con: duckdb.DuckDBPyConnection, limit: int, text_chars: int
 ) -> Iterator[QuoteCheck]:
     """Quote checks by seed, then quote (in the seed's order), then cited URL."""
-    def col(meaning: str, cast: str) -> str:
-        name = found[meaning]
-        return f'"{name}"::{cast}' if name else "NULL"
-
-    ordinal = f'"{found["ordinal"]}", ' if found.get("ordinal") else ""
-    sql = f"""
-        SELECT {col('seed', 'VARCHAR')}, left({col('quote', 'VARCHAR')}, {int(text_chars)}),
-               {col('url', 'VARCHAR')}, {col('result', 'VARCHAR')},
-               {col('containment', 'DOUBLE')},
-               left({col('matched_text', 'VARCHAR')}, {int(text_chars)}),
-               {col('version', 'INTEGER')}
-        FROM quote_checks ORDER BY 1, {ordinal}2, 3 LIMIT ?
+    sql = """
+        SELECT seed, left(quote, ?), url, result, containment, left(matched_text, ?), version
+        FROM quote_checks ORDER BY seed, quote_ordinal, quote, url LIMIT ?
     """
-    for row in stream(con, sql, [limit]):
+    for row in stream(con, sql, [text_chars, text_chars, limit]):
         yield QuoteCheck(str(row[0] or ""), str(row[1] or ""), str(row[2] or ""),
                          str(row[3] or ""), row[4], row[5], row[6])
 

@@ -65,17 +65,17 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         # The views of the quotes issue, replaced by hostile rows of the same columns.
         work.con.execute(f"""
             CREATE OR REPLACE VIEW quote_checks AS SELECT * FROM (VALUES
-              ('seeds/a.txt', 'the department would answer every question', 'https://ok.example/copy',
+              ('seeds/a.txt', 0, 'the department would answer every question', 'https://ok.example/copy',
                'exact', 1.0, 'the department would answer every question', 1),
-              ('seeds/a.txt', '<script>alert(2)</script> said nobody', '{EVIL_URL.replace("'", "''")}',
+              ('seeds/a.txt', 1, '<script>alert(2)</script> said nobody', '{EVIL_URL.replace("'", "''")}',
                'absent', 0.0, NULL, NULL),
-              ('seeds/b.txt', 'members asked the ministry', 'https://news1.example/a',
+              ('seeds/b.txt', 0, 'members asked the ministry', 'https://news1.example/a',
                'near', 0.83, 'Members asked the ministry', 1)
-            ) t(seed, quote, url, result, containment, matched_text, version)
+            ) t(seed, quote_ordinal, quote, url, result, containment, matched_text, version)
         """)
         work.con.execute("""
             CREATE OR REPLACE VIEW passage_origins AS
-            SELECT norm_hash AS passage_hash, 'https://ok.example/copy' AS origin_url,
+            SELECT norm_hash AS passage_hash, 'exact' AS kind, 'https://ok.example/copy' AS origin_url,
                    '2022-01-10' AS origin_date, 'published' AS date_source
             FROM passages GROUP BY norm_hash
         """)
