@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from dedup.cluster import ClusterMember
 from dedup.verify import DuplicatePair
+from storage.bulk import registered
 from storage.columns import arrow_table, from_row, named_rows, select_list
 
 
@@ -52,11 +53,9 @@ class ClusterStore:
 
     @contextlib.contextmanager
     def _ids(self, ids: Sequence[int]) -> Iterator[str]:
-        self.con.register("cluster_ids", pa.table({"id": pa.array(list(ids), pa.int64())}))
-        try:
-            yield "(SELECT id FROM cluster_ids)"
-        finally:
-            self.con.unregister("cluster_ids")
+        table = pa.table({"id": pa.array(list(ids), pa.int64())})
+        with registered(self.con, "cluster_ids", table) as name:
+            yield f"(SELECT id FROM {name})"
 
     def built_threshold(self) -> float | None:
         """The threshold the clusters were last rebuilt at; None if never (or before 100)."""
@@ -111,11 +110,8 @@ class ClusterStore:
         if not members:
             return
         names = select_list(ClusterMember)
-        self.con.register("new_clusters", arrow_table(ClusterMember, members))
-        try:
-            self.con.execute(f"INSERT INTO clusters ({names}) SELECT {names} FROM new_clusters")
-        finally:
-            self.con.unregister("new_clusters")
+        with registered(self.con, "new_clusters", arrow_table(ClusterMember, members)) as table:
+            self.con.execute(f"INSERT INTO clusters ({names}) SELECT {names} FROM {table}")
 
     def totals(self) -> tuple[int, int]:
         """(clusters, clustered documents) in the table now."""
