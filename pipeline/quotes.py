@@ -19,7 +19,16 @@ from datetime import datetime
 
 from dedup.hashing import text_hash
 from dedup.normalize import normalize
-from dedup.quotes import MatchResult, PageTokens, QuoteTokens, gram_hashes, match, quote_tokens
+from dedup.quotes import (
+    GRAM,
+    NEAR_CONTAINMENT,
+    MatchResult,
+    PageTokens,
+    QuoteTokens,
+    gram_hashes,
+    match,
+    quote_tokens,
+)
 from extractors.quotes import find_quotes
 from pipeline.steps import BatchReport
 from storage.outcomes import QuoteReason, Stage
@@ -35,7 +44,6 @@ from storage.quotes import (
 
 # Pages indexed per transaction: bounds the memory of one batch of postings.
 INDEX_BATCH = 2000
-GRAM = 3
 # Tokenized cited pages kept while checking (seeds citing the same page are neighbours
 # in the checks' order only by chance; this bounds the memory, not the work).
 _PAGES_KEPT = 512
@@ -95,7 +103,7 @@ def index_pages(store: QuoteStore, limit: int, counts: Counter[str]) -> bool:
     grams = gram_hashes([text for _, _, text in pages])
     with store.transaction():
         store.replace_index([(d, s) for d, s, _ in pages], grams)
-        found = sightings(store.candidates(doc_ids=[d for d, _, _ in pages]))
+        found = sightings(store.candidates(doc_ids=[d for d, _, _ in pages], near=NEAR_CONTAINMENT))
         store.save_sightings(found)
     counts[QuoteReason.PAGES_INDEXED] += len(pages)
     counts[QuoteReason.SIGHTINGS] += len(found)
@@ -112,7 +120,7 @@ def index_quotes(store: QuoteStore, counts: Counter[str]) -> None:
     totals = [max(1, len(quote_tokens(t)) - GRAM + 1) for t in texts]
     with store.transaction():
         store.add_quote_grams([k for k, _ in new], grams, totals)
-        found = sightings(store.candidates(quote_keys=[k for k, _ in new]))
+        found = sightings(store.candidates(quote_keys=[k for k, _ in new], near=NEAR_CONTAINMENT))
         store.save_sightings(found)
     counts[QuoteReason.SIGHTINGS] += len(found)
 
@@ -145,6 +153,11 @@ def check_citations(store: QuoteStore, at: datetime, counts: Counter[str]) -> No
     rows = []
     pages: dict[str, PageTokens] = {}
     quotes = store.seed_quotes([c.seed_doc_id for c in due])
+    # Hashed once per quotation, whatever the number of pages its seed cites.
+    hashed = {
+        (seed, ordinal): QuoteTokens.of(quote_tokens(text))
+        for seed, listed in quotes.items() for ordinal, text in listed
+    }
     for check in due:
         page = None
         if check.text is not None and check.content_sha256 is not None:
@@ -153,15 +166,15 @@ def check_citations(store: QuoteStore, at: datetime, counts: Counter[str]) -> No
                 if len(pages) >= _PAGES_KEPT:
                     pages.clear()
                 page = pages[check.content_sha256] = PageTokens.of(check.text)
-        for ordinal, text in quotes.get(check.seed_doc_id, []):
-            rows.append(check_one(check, page, ordinal, text, at))
+        for ordinal, _ in quotes.get(check.seed_doc_id, []):
+            rows.append(check_one(check, page, ordinal, hashed[check.seed_doc_id, ordinal], at))
             counts[rows[-1].result] += 1
     with store.transaction():
         store.save_results(due, rows)
 
 
 def check_one(
-    check: DueCheck, page: PageTokens | None, ordinal: int, quote: str, at: datetime
+    check: DueCheck, page: PageTokens | None, ordinal: int, quote: QuoteTokens, at: datetime
 ) -> QuoteResultRow:
     """The result of one quotation against one cited page's text (`page`: its tokens)."""
     if page is None or check.text is None:
@@ -169,7 +182,7 @@ def check_one(
             check.seed_doc_id, ordinal, check.url, str(MatchResult.UNAVAILABLE), None, None,
             None, None, at,
         )
-    hit = match(quote_tokens(quote), page)
+    hit = match(quote, page)
     matched = check.text[hit.start : hit.end] if hit.start is not None else None
     return QuoteResultRow(
         check.seed_doc_id, ordinal, check.url, str(hit.result), hit.containment, matched,

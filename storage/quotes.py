@@ -231,7 +231,7 @@ class QuoteStore:
             self.con.execute("INSERT INTO quote_index_docs SELECT * FROM indexed_docs")
 
     def candidates(self, doc_ids: Sequence[int] = (), quote_keys: Sequence[int] = (),
-                   near: float = 0.8) -> list[Candidate]:
+                   *, near: float) -> list[Candidate]:
         """Pairs of these pages (or these quotations) and quotations (pages) sharing enough
         distinct 3-grams (dedup.quotes.candidate_minimum), with the page's text."""
         by_docs = bool(doc_ids)
