@@ -65,7 +65,7 @@ async def fetch_batch(fetcher: Fetcher, requests: Sequence[FetchRequest]) -> lis
     return await fetcher.fetch_many(requests)
 
 
-@task(name="extract-batch", cache_policy=NO_CACHE)
+@task(name="extract-pages", cache_policy=NO_CACHE)
 def extract_pages(pages: Sequence[tuple[str, str]]) -> list[Extraction]:
     """Extract (html, url) pages in this process (on a Dask worker, the worker is the pool)."""
     return [extract_page(html, url) for html, url in pages]

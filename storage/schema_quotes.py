@@ -340,9 +340,9 @@ PASSAGE_ORIGINS = View(
     ),
 )
 
-# near_duplicates, version 2: the columns of version 1 first (existing queries keep
-# working), then the earlier of the two documents by passage_origins' rule.
-# near_duplicates' columns since migration 3; the view of migration 80 adds its own after them.
+# near_duplicates' columns since migration 3. Version 2 (migration 80) keeps them first,
+# so existing queries keep working, then adds the earlier of the two documents by
+# passage_origins' rule.
 PAIR_COLUMNS: tuple[tuple[str, str], ...] = (
     ("doc_a", "documents.doc_id of the first document (doc_a < doc_b)."),
     ("doc_b", "documents.doc_id of the second document."),
