@@ -92,6 +92,9 @@ class _Build:
     con: duckdb.DuckDBPyConnection
     renderer: Renderer
     limits: Limits
+    # What the database holds, by name (queries.TOTALS): the overview shows them, and the
+    # pages of clusters, passages, changes and gone pages are counted from them.
+    totals: dict[str, int] = field(default_factory=dict)
     search: list[SearchEntry] = field(default_factory=list)
     pages: dict[str, int] = field(default_factory=dict)
 
@@ -156,7 +159,7 @@ def _render_all(
 ) -> tuple[int, int, tuple[tuple[str, int], ...], bool]:
     found = queries.has_quote_checks(con)
     renderer = Renderer(folder, str(db), datetime.now(UTC), quotes=found)
-    build = _Build(con, renderer, limits)
+    build = _Build(con, renderer, limits, dict(queries.totals(con)))
     _overview(build)
     _clusters(build)
     _passages(build)
@@ -171,7 +174,7 @@ def _render_all(
     largest = max((p.stat().st_size for p in files), default=0)
     if largest > MAX_FILE_BYTES:  # the Limits guarantee it; a broken guarantee is a bug
         raise ReportError(f"a report file is {largest} bytes, over {MAX_FILE_BYTES}")
-    return len(files), largest, tuple(sorted(build.pages.items())), found is not None
+    return len(files), largest, tuple(sorted(build.pages.items())), found
 
 
 def _overview(build: _Build) -> None:
@@ -179,7 +182,7 @@ def _overview(build: _Build) -> None:
     build.renderer.page(
         "overview.html", "index.html", "overview", latest=queries.latest_run(build.con),
         chart=build_chart(points), recent=list(reversed(points[-20:])),
-        totals=queries.totals(build.con),
+        totals=list(build.totals.items()),
     )
     build.pages["overview"] = 1
 
@@ -187,7 +190,7 @@ def _overview(build: _Build) -> None:
 def _clusters(build: _Build) -> None:
     lim = build.limits
     rows = queries.cluster_members(build.con, lim.members_shown, lim.members_listed, lim.member_chars)
-    total = queries.cluster_count(build.con)
+    total = build.totals["duplicate clusters"]
     for name, chunk in build.paged("clusters", clusters(rows, lim.member_chars),
                                    lim.clusters_per_page, total, "clusters.html",
                                    member_chars=lim.member_chars):
@@ -200,7 +203,7 @@ def _clusters(build: _Build) -> None:
 
 def _passages(build: _Build) -> None:
     lim = build.limits
-    total = min(lim.passages, queries.count(build.con, "SELECT count(*) FROM repeated_passages"))
+    total = min(lim.passages, build.totals["repeated passages"])
     items = queries.repeated_passages(build.con, lim.passages, lim.passage_documents,
                                       lim.passage_chars)
     origins = queries.has_origins(build.con)
@@ -211,7 +214,7 @@ def _passages(build: _Build) -> None:
 
 def _changes(build: _Build) -> None:
     lim = build.limits
-    all_changes = queries.count(build.con, "SELECT count(*) FROM page_changes")
+    all_changes = build.totals["page changes"]
     total = min(lim.changes, all_changes)
     items = (change(*row) for row in queries.changes(build.con, lim.changes, lim.change_chars))
     number = 0
@@ -227,7 +230,7 @@ def _changes(build: _Build) -> None:
 
 def _gone(build: _Build) -> None:
     lim = build.limits
-    all_gone = queries.count(build.con, "SELECT count(*) FROM link_rot")
+    all_gone = build.totals["gone pages"]
     total = min(lim.gone, all_gone)
     for name, chunk in build.paged("gone", queries.gone(build.con, lim.gone), lim.gone_per_page,
                                    total, "gone.html", all_gone=all_gone):

@@ -121,11 +121,6 @@ def totals(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
 
 # duplicate clusters -------------------------------------------------------------------
 
-def cluster_count(con: duckdb.DuckDBPyConnection) -> int:
-    """Number of duplicate clusters."""
-    return count(con, "SELECT count(DISTINCT cluster_id) FROM clusters")
-
-
 def cluster_members(
     con: duckdb.DuckDBPyConnection, shown: int, listed: int, text_chars: int
 ) -> Iterator[tuple[int, int, Member]]:
