@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from report import build_report
 from storage.database import WorkingDatabase
 from tests.cli.test_main import recite
 
@@ -41,3 +42,15 @@ def test_help_names_the_options_and_pages() -> None:
     assert out.returncode == 0, out.stderr
     flat = " ".join(out.stdout.split())
     assert "--out" in flat and "--db" in flat and "duplicate clusters" in flat
+
+
+def test_a_database_without_quote_checks_says_so(tmp_path: Path) -> None:
+    # A database published before migration 80 has no quote_checks view.
+    db = tmp_path / "db" / "recite.duckdb"
+    with WorkingDatabase(db) as work:
+        work.con.execute("DROP VIEW quote_checks")
+        work.publish()
+    result = build_report(db, tmp_path / "site")
+    assert result.quote_checks is False
+    quotes = (tmp_path / "site" / "quotes.html").read_text(encoding="utf-8")
+    assert "Quote checks are not in this database" in quotes
