@@ -16,6 +16,7 @@ import pyarrow as pa
 from dedup.cluster import ClusterMember
 from dedup.verify import DuplicatePair
 from storage.bulk import registered
+from storage.changes import mark, mark_table, mark_values
 from storage.columns import arrow_table, from_row, named_rows, select_list
 
 
@@ -94,12 +95,15 @@ class ClusterStore:
     def replace(self, doc_ids: Sequence[int], members: Sequence[ClusterMember]) -> None:
         """Replace the clusters rows of `doc_ids` with `members`; the marks are consumed."""
         with self._ids(doc_ids) as ids:
+            mark(self.con, "docs", ids)
             self.con.execute(f"DELETE FROM clusters WHERE doc_id IN {ids}")
+        mark_values(self.con, "docs", [m.doc_id for m in members])
         self._insert(members)
         self.con.execute("DELETE FROM cluster_dirty")
 
     def replace_all(self, members: Sequence[ClusterMember], threshold: float, now: datetime) -> None:
         """Replace the whole clusters table, built at `threshold` from every pair."""
+        mark_table(self.con, "clusters")
         self.con.execute("DELETE FROM clusters")
         self._insert(members)
         self.con.execute("DELETE FROM cluster_dirty")

@@ -2,26 +2,34 @@
 
 DuckDB lets one process hold a file read-write, and then no other process can open it
 at all. So the run never writes the path clients open (`--db`): it writes a working
-file beside it (`<db>.work`), and at the end of a successful run copies it to a
-temporary file and renames that over `--db` (rename(2) is atomic on POSIX). A client
-holding the old file keeps reading the old inode, whole, until it reconnects; a run that
-fails or is killed publishes nothing. The working file is the writer's own and is
-never opened by clients; it survives between runs, so the next run resumes from it.
+file beside it (`<db>.work`), and at the end of a successful run renames it over `--db`
+(rename(2) is atomic on POSIX). A client holding the old file keeps reading the old
+inode, whole, until it reconnects; a run that fails or is killed publishes nothing, and
+the next run resumes from the working file it left. The working file is the writer's own
+and is never opened by clients.
+
+Publishing costs a checkpoint and a rename, whatever the size of the store (issue 14).
+The next run makes its working file from the file published before (`<db>.stale`),
+caught up by the keys the last run changed (storage/catch_up.py), or else by copying.
 """
 
 import contextlib
 import os
 import re
 import shutil
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
 
 from storage.body_files import has_inline_bodies
+from storage.catch_up import Preparation, catch_up, keep_as_stale, reset_marks, stamp
 from storage.errors import DatabaseLocked, DatabaseUnavailable, PublishError, StorageError
 from storage.files import replace_durably, sql_literal
 from storage.schema import migrate
+from storage.tx import transaction
 
 
 def working_path(db_path: Path) -> Path:
@@ -52,6 +60,7 @@ class WorkingDatabase:
         self.db_path = db_path
         self.work_path = working_path(db_path)
         self.memory_limit = memory_limit
+        self.preparation = Preparation("new")
         self._con: duckdb.DuckDBPyConnection | None = None
 
     @property
@@ -70,8 +79,11 @@ class WorkingDatabase:
         if not os.access(self.db_path.parent, os.W_OK):
             raise DatabaseUnavailable(f"cannot write in {self.db_path.parent}")
         with write_errors(self.work_path):
-            if self.db_path.exists() and not self.work_path.exists():
-                _copy_atomic(self.db_path, self.work_path)
+            fresh = self.db_path.exists() and not self.work_path.exists()
+            if fresh:
+                self.preparation = self._from_published()
+            elif self.work_path.exists():
+                self.preparation = Preparation("resumed")
             self._con = _connect(self.work_path)
             if storage_tag(self._con) != STORAGE_TAG:
                 self._con.execute("CHECKPOINT")  # the WAL into the file, then rewrite it
@@ -90,7 +102,19 @@ class WorkingDatabase:
                 self._con.close()
                 convert_storage(self.work_path)
                 self._con = _connect(self.work_path)
+            if fresh:
+                with transaction(self._con):
+                    reset_marks(self._con)
         return self
+
+    def _from_published(self) -> Preparation:
+        """Make the working file from the published state: caught up, or else copied."""
+        prepared = catch_up(self.db_path, self.work_path, self.memory_limit)
+        if prepared.how == "caught_up":
+            return prepared
+        started = time.monotonic()
+        _copy_atomic(self.db_path, self.work_path)
+        return Preparation("copied", prepared.reason, time.monotonic() - started)
 
     def close(self) -> None:
         """Checkpoint and close the connection (idempotent)."""
@@ -101,10 +125,13 @@ class WorkingDatabase:
             self._con = None
 
     def publish(self, before_rename: Callable[[], None] | None = None) -> None:
-        """Close, then atomically replace the published file with a copy of the working one."""
+        """Close, then atomically rename the working file over the published one."""
+        with transaction(self.con):
+            stamp(self.con, str(uuid.uuid4()))
         self.close()
         try:
-            _copy_atomic(self.work_path, self.db_path, before_rename)
+            keep_as_stale(self.db_path)
+            replace_durably(self.work_path, self.db_path, before_rename)
         except OSError as exc:
             raise PublishError(f"could not publish {self.db_path}: {exc}") from exc
         _drop_client_wal(self.db_path)

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from dedup.verify import DuplicatePair
+from storage.changes import mark, mark_values
 from storage.cluster_store import mark_changed, mark_pairs
 from storage.columns import from_row, named_rows, select_list
 from storage.tx import transaction
@@ -133,6 +134,7 @@ class DedupStore:
         })
         with self._registered("new_sigs", sigs), self._registered("new_bands", band_rows):
             mark_changed(self.con, "(SELECT doc_id FROM new_sigs)")
+            mark(self.con, "docs", "SELECT doc_id FROM new_sigs")
             self.con.execute(
                 "DELETE FROM doc_bands WHERE doc_id IN (SELECT doc_id FROM new_sigs)"
             )
@@ -169,6 +171,10 @@ class DedupStore:
             return
         with self._registered("edited_ids", self._ids_table(doc_ids)):
             mark_changed(self.con, "(SELECT id FROM edited_ids)", with_cluster_mates=True)
+            # Their clusters go whole: every member's clusters row changes.
+            mark(self.con, "docs", "SELECT id FROM edited_ids UNION SELECT doc_id FROM clusters "
+                 "WHERE cluster_id IN (SELECT cluster_id FROM clusters "
+                 "WHERE doc_id IN (SELECT id FROM edited_ids))")
             self.con.execute("DELETE FROM doc_bands WHERE doc_id IN (SELECT id FROM edited_ids)")
             self.con.execute(
                 "DELETE FROM duplicate_pairs WHERE doc_a IN (SELECT id FROM edited_ids) "
@@ -214,6 +220,7 @@ class DedupStore:
             )
         try:
             vanished = "(SELECT id FROM vanished_hashes)"
+            mark(self.con, "passages", "SELECT id FROM vanished_hashes")
             self.con.execute(f"DELETE FROM passage_bands WHERE passage_hash IN {vanished}")
             self.con.execute(f"DELETE FROM passage_index WHERE passage_hash IN {vanished}")
             self.con.execute(
@@ -270,6 +277,8 @@ class DedupStore:
         })
         with self._registered("new_pairs", table):
             mark_pairs(self.con, "new_pairs")
+            # A pair's row is synced when either of its documents is marked (catch_up.SYNC).
+            mark(self.con, "docs", "SELECT doc_a FROM new_pairs")
             self.con.execute(
                 """
                 INSERT OR REPLACE INTO duplicate_pairs
@@ -345,6 +354,7 @@ class DedupStore:
             "band_key": pa.array(band_keys.astype(np.uint64).ravel(), type=pa.uint64()),
         })
         with self._registered("new_pidx", index), self._registered("new_pbands", band_rows):
+            mark(self.con, "passages", "SELECT passage_hash FROM new_pidx")
             self.con.execute("INSERT INTO passage_index SELECT passage_hash, shingles, ? FROM new_pidx",
                              [now])
             self.con.execute("INSERT INTO passage_bands SELECT * FROM new_pbands")
@@ -377,6 +387,7 @@ class DedupStore:
         """Insert or update verified near-repeat passage pairs."""
         if not pairs:
             return
+        mark_values(self.con, "passages", [a for a, _, _ in pairs])
         self.con.executemany(
             "INSERT OR REPLACE INTO passage_pairs VALUES (?, ?, ?, ?)",
             [[a, b, j, now] for a, b, j in pairs],

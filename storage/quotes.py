@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from storage.bulk import registered
+from storage.changes import mark, mark_values
 from storage.columns import arrow_table
 from storage.tx import transaction
 
@@ -128,6 +129,7 @@ class QuoteStore:
     def replace_quotes(self, scans: Sequence[QuoteScanRow], quotes: Sequence[QuoteRow]) -> None:
         """Replace these seeds' quotations (their checks go with them; they are redone)."""
         with registered(self.con, "new_scans", arrow_table(QuoteScanRow, scans)):
+            mark(self.con, "docs", "SELECT seed_doc_id FROM new_scans")
             for table in ("quotes", "quote_results", "quote_scans"):
                 self.con.execute(
                     f"DELETE FROM {table} WHERE seed_doc_id IN (SELECT seed_doc_id FROM new_scans)"
@@ -140,6 +142,8 @@ class QuoteStore:
     def drop_orphan_quotes(self) -> None:
         """Forget index entries of normalized quotations no seed has any more."""
         for table in ("quote_grams", "quote_sightings"):
+            mark(self.con, "quotes", f"SELECT DISTINCT quote_key FROM {table} "
+                 "WHERE quote_key NOT IN (SELECT quote_key FROM quotes)")
             self.con.execute(
                 f"DELETE FROM {table} WHERE quote_key NOT IN (SELECT quote_key FROM quotes)"
             )
@@ -164,6 +168,7 @@ class QuoteStore:
             "total": pa.array(np.repeat(np.asarray(totals, dtype=np.int32), sizes)),
         })
         with registered(self.con, "new_quote_grams", table):
+            mark_values(self.con, "quotes", list(keys))
             self.con.execute("INSERT INTO quote_grams SELECT * FROM new_quote_grams")
 
     def latest_min_words(self) -> int | None:
@@ -217,6 +222,7 @@ class QuoteStore:
         })
         with registered(self.con, "indexed_docs", ids), \
                 registered(self.con, "new_postings", postings):
+            mark(self.con, "docs", "SELECT doc_id FROM indexed_docs")
             (indexed,) = self.con.execute(
                 "SELECT count(*) FROM quote_index_docs "
                 "WHERE doc_id IN (SELECT doc_id FROM indexed_docs)"
@@ -264,6 +270,7 @@ class QuoteStore:
         if not rows:
             return
         with registered(self.con, "new_sightings", arrow_table(SightingRow, rows)):
+            mark(self.con, "quotes", "SELECT quote_key FROM new_sightings")
             self.con.execute("INSERT OR REPLACE INTO quote_sightings SELECT * FROM new_sightings")
 
     def index_size(self) -> tuple[int, int]:
@@ -326,6 +333,7 @@ class QuoteStore:
         keys = pa.table({"seed_doc_id": pa.array([c.seed_doc_id for c in checks], pa.int64()),
                          "url": pa.array([c.url for c in checks], pa.string())})
         with registered(self.con, "checked_citations", keys):
+            mark(self.con, "docs", "SELECT seed_doc_id FROM checked_citations")
             self.con.execute(
                 "DELETE FROM quote_results r USING checked_citations k "
                 "WHERE r.seed_doc_id = k.seed_doc_id AND r.url = k.url"

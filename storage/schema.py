@@ -5,6 +5,7 @@ import duckdb
 from storage.body_files import move_bodies_out
 from storage.schema_clusters import CLUSTER_TABLES
 from storage.schema_parts import Migration, Table, View, quote
+from storage.schema_publish import PUBLISH_TABLES
 from storage.schema_quotes import PAIR_COLUMNS, QUOTE_TABLES, QUOTE_VIEWS
 
 __all__ = ["MIGRATIONS", "Migration", "Table", "View", "migrate", "quote"]
@@ -947,6 +948,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         # step_failures.stage gains 'quotes' (the quote step is isolated: flows/ingest.py).
         statements=tuple(STEP_FAILURES.comment_sql()),
         views=QUOTE_VIEWS,
+    ),
+    Migration(
+        90,
+        "incremental publishing: publish_state and the changed_* keys (storage/catch_up.py)",
+        PUBLISH_TABLES,
     ),
     Migration(100, "incremental clusters: cluster_dirty, cluster_state", CLUSTER_TABLES),
 )

@@ -12,6 +12,7 @@ import pyarrow as pa
 from extractors.records import Citation, Passage
 from fetching.records import FetchRequest, FetchResult, Validators
 from storage import bulk, columns
+from storage.changes import mark, mark_values
 from storage.dedup_store import DedupStore
 from storage.outcomes import RunStatus, Stage
 from storage.records import DocumentRow, SeedRow, StepFailure
@@ -129,6 +130,7 @@ class Store:
         if not docs:
             return []
         ids = list(dict.fromkeys(d.doc_id for d in docs))
+        mark_values(self.con, "docs", list(ids))
         with bulk.registered(self.con, "doc_ids", pa.table({"id": pa.array(ids, pa.int64())})):
             known: dict[int, str | None] = dict(self.con.execute(
                 "SELECT d.doc_id, d.content_sha256 FROM documents d JOIN doc_ids i ON i.id = d.doc_id"
@@ -188,6 +190,10 @@ class Store:
             return
         rows = [(c.url, c.raw, str(c.kind), urlsplit(c.url).hostname or "") for c in by_url.values()]
         with bulk.registered(self.con, "new_citations", bulk.citations_table(doc_id, rows, now)):
+            mark_values(self.con, "docs", [doc_id])
+            # Only new URLs: a known one's row is left as it is.
+            mark(self.con, "urls", "SELECT url FROM new_citations "
+                 "WHERE url NOT IN (SELECT url FROM urls)")
             self.con.execute(
                 """
                 INSERT INTO citations (doc_id, url, raw_url, kind, first_seen, last_seen)
@@ -255,6 +261,7 @@ class Store:
             names = ", ".join(attempts.column_names)
             con.execute(f"INSERT INTO fetches ({names}) SELECT {names} FROM {t}")
         with bulk.registered(con, "new_states", bulk.url_states_table(results)):
+            mark(con, "urls", "SELECT url FROM new_states")
             con.execute(
                 """
                 UPDATE urls SET last_fetched_at = n.started, last_outcome = n.outcome,
@@ -297,6 +304,7 @@ class Store:
         if not links:
             return
         with bulk.registered(self.con, "new_links", bulk.links_table(links)):
+            mark(self.con, "urls", "SELECT url FROM new_links")
             self.con.execute(
                 "UPDATE urls SET doc_id = n.doc_id, canonical_url = n.canonical_url "
                 "FROM new_links n WHERE urls.url = n.url"

@@ -18,6 +18,7 @@ import pyarrow as pa
 from storage import bulk, columns
 from storage.archive import RESPONSE_COLUMNS, ArchivedResponse
 from storage.body_files import BODY_COLUMNS, archive_dir_of, write_bodies
+from storage.changes import mark, mark_table, mark_values
 from storage.codec import ARCHIVE_CODEC, compress_body
 from storage.records import ChangeRow, DocumentRow, StoredResponse, VersionRow
 
@@ -149,6 +150,7 @@ class VersionStore:
                                "headers": _HEADERS}, skip=("text",),
         )
         with bulk.registered(self.con, "new_versions", table) as t:
+            mark(self.con, "urls", f"SELECT url FROM {t}")
             names = ", ".join(table.column_names)
             self.con.execute(f"INSERT INTO versions ({names}) SELECT {names} FROM {t}")
         texts = pa.table({
@@ -171,6 +173,7 @@ class VersionStore:
             "at": pa.array([t for _, _, t in keys], columns.TIMESTAMP),
         })
         with bulk.registered(self.con, "seen_versions", table):
+            mark(self.con, "urls", "SELECT url FROM seen_versions")
             self.con.execute(
                 """
                 UPDATE versions SET last_seen = greatest(versions.last_seen, k.at)
@@ -184,6 +187,7 @@ class VersionStore:
         if not keys:
             return
         urls = [u for u, _ in keys]
+        mark_values(self.con, "urls", list(urls))
         self.con.execute(
             """
             UPDATE urls SET current_version = k.version
@@ -217,6 +221,7 @@ class VersionStore:
             StoredResponse, stored, {"status_code": pa.int32(), "headers": _HEADERS}
         ).append_column("url", pa.array([r.url for r in responses], pa.string()))
         with bulk.registered(self.con, "kept_responses", table) as t:
+            mark(self.con, "urls", f"SELECT url FROM {t}")
             names = ", ".join(RESPONSE_COLUMNS)
             self.con.execute(f"INSERT OR REPLACE INTO responses ({names}) SELECT {names} FROM {t}")
 
@@ -230,6 +235,7 @@ class VersionStore:
         if not urls:
             return
         content = doc.content
+        mark_values(self.con, "urls", list(urls))
         self.con.execute(
             "INSERT INTO version_texts VALUES (?, ?) ON CONFLICT (content_sha256) DO NOTHING",
             [doc.content_sha256, content.text],
@@ -259,12 +265,17 @@ class VersionStore:
             "diff": pa.large_string(),
         })
         with bulk.registered(self.con, "new_changes", table) as t:
+            mark(self.con, "urls", f"SELECT url FROM {t}")
             names = ", ".join(table.column_names)
             self.con.execute(f"INSERT INTO version_changes ({names}) SELECT {names} FROM {t}")
 
     def cite_current(self, urls: Sequence[str] | None = None) -> None:
         """Give citations without a cited version the current one of their URL (as cited)."""
         where = "" if urls is None else "AND citations.url IN (SELECT unnest(?))"
+        if urls is None:
+            mark_table(self.con, "citations")
+        else:
+            mark_values(self.con, "urls", list(urls))
         self.con.execute(
             f"""
             UPDATE citations SET cited_version = u.current_version FROM urls u

@@ -15,6 +15,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_BATCH_INTERVAL", "0.3")
 # No test asks the Internet Archive for dead links (`recite run` reads RECITE_* settings).
 os.environ.setdefault("RECITE_MEMENTO_TIMEGATE", "")
+# A catch-up that differs from the published file fails the run instead of copying it
+# (storage/catch_up.py): a write that forgets to mark its keys shows up in any test.
+os.environ.setdefault("RECITE_CATCH_UP_STRICT", "1")
 
 from tests.site import Site, serve_site  # noqa: E402
 

@@ -14,7 +14,7 @@ def test_publish_replaces_the_client_file_atomically(tmp_path) -> None:  # type:
         work.con.execute("INSERT INTO runs (run_id, status) VALUES ('r1', 'completed')")
         assert not db.exists()  # nothing is visible before publishing
         work.publish()
-    assert working_path(db).exists()
+    assert not working_path(db).exists()  # renamed over the client file, not copied
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT run_id FROM runs").fetchall() == [("r1",)]
 
