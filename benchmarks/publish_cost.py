@@ -1,11 +1,15 @@
-"""What a nightly publish costs: bodies inside the database (before issue 14) against beside it.
+"""What a nightly publish costs, in three layouts of issue 14's history, measured in one run.
 
-A run writes `<db>.work` and, when it completes, publishes it: it closes the working
-database (checkpoint), copies it to a temporary file beside `<db>`, fsyncs the copy and
-renames it over `<db>` (storage/database.py). Before issue 14 the raw bodies were a
-column of `responses`, so the copy carried the whole archive every night. Now they are
-immutable Parquet files in `<db>.archive/` (storage/body_files.py), which publishing
-never copies.
+A run writes `<db>.work` and, when it completes, publishes it (storage/database.py):
+
+* ``inside``: the first layout. Raw bodies were a column of `responses`, and publishing
+  copied the working file (fsync, rename over `<db>`): the whole archive every night.
+* ``copy``: bodies beside the database, in immutable Parquet files in `<db>.archive/`
+  (storage/body_files.py), never copied; publishing still copied the working file, the
+  working set of every stored page.
+* ``rename`` (now): publishing renames the working file over `<db>` and keeps the old
+  inode as `<db>.stale`; the next run catches that file up by the keys the night changed
+  (storage/catch_up.py). Both halves are timed: the publish, and the next run's catch-up.
 
 For each store size in ``--pages`` this builds both layouts with the real
 `WorkingDatabase` and schema: per page a synthetic document (distinct text), 20
@@ -14,11 +18,13 @@ with the corpus too), and one response whose body is ``--body-kb`` KB of random 
 (it stands for a compressed body: nothing compresses it further). It publishes once,
 then times ``--repeat`` nights that each change ``--changed`` documents and their
 responses (new bodies), and prints per layout: the database file, the archive folder,
-the median publish, and the disk the publish needs at its peak (archive + working file
-+ old published file + the copy) against what stays on disk between runs (archive +
-working file + published file).
+the median checkpoint of the night's writes (timed apart: every layout pays it, and the
+catch-up leaves its changes to it), the median publish (for ``rename`` also the median
+catch-up at the next run's start),
+and the disk needed at the peak of a night against what stays on disk between runs
+(the files of the folder, each inode counted once; for a copy, the copy is added).
 
-    python benchmarks/publish_cost.py --pages 10000 100000 --body-kb 100
+    python benchmarks/publish_cost.py --pages 100000 1000000 --body-kb 4
 """
 
 import argparse
@@ -37,7 +43,7 @@ import duckdb
 import pyarrow as pa
 
 from storage.body_files import archive_dir, write_bodies
-from storage.database import WorkingDatabase
+from storage.database import WorkingDatabase, _copy_atomic
 
 _MB = 1024 * 1024
 _BATCH = 5000
@@ -81,6 +87,9 @@ FROM new_bodies
 """
 
 
+LAYOUTS = ("inside", "copy", "rename")
+
+
 @dataclass(frozen=True, slots=True)
 class Figures:
     """One layout at one store size."""
@@ -90,25 +99,29 @@ class Figures:
     publishes: list[float]
     peak_bytes: int
     kept_bytes: int
+    catch_ups: list[float]
+    checkpoints: list[float]
+    preparations: list[str]
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
-        description="Time a nightly publish with bodies inside the database (the layout "
-        "before issue 14) and beside it in Parquet files (the current one).",
+        description="Time a nightly publish in the layouts of issue 14: bodies inside the "
+        "copied database, bodies beside it with the database copied, and the database "
+        "renamed with the next run catching up the file published before (now).",
     )
     parser.add_argument("--pages", type=int, nargs="+", default=[10_000, 100_000],
                         help="Stored pages of each store to build (default: 10000 100000).")
-    parser.add_argument("--body-kb", type=float, default=100.0,
-                        help="Size of each stored (compressed) body in KB (default: 100).")
+    parser.add_argument("--body-kb", type=float, default=4.0,
+                        help="Size of each stored (compressed) body in KB (default: 4).")
     parser.add_argument("--changed", type=int, default=1000,
                         help="Documents and responses a night changes (default: 1000).")
     parser.add_argument("--repeat", type=int, default=3, help="Nights timed per store (default: 3).")
     parser.add_argument(
-        "--layouts", nargs="+", choices=["inside", "beside"], default=["inside", "beside"],
-        help="Layouts to build (default: both). Bodies inside need about 6x the archive's "
-        "size free at publish time (DuckDB stores a blob in about twice its bytes).",
+        "--layouts", nargs="+", choices=LAYOUTS, default=["copy", "rename"],
+        help="Layouts to build (default: copy rename). Bodies inside need about 6x the "
+        "archive's size free at publish time (DuckDB stores a blob in about twice its bytes).",
     )
     parser.add_argument(
         "--dir", type=Path, default=None,
@@ -136,6 +149,10 @@ def store_pages(work: WorkingDatabase, start: int, stop: int, body_bytes: int, s
                 inline: bool) -> None:
     """Documents and responses of pages start..stop-1, bodies inline or in a new file."""
     con = work.con
+    # What the pipeline's writes mark (storage/changes.py) for the next catch-up.
+    con.execute("INSERT INTO changed_docs SELECT i FROM range(?, ?) r(i)", [start, stop])
+    con.execute("INSERT INTO changed_urls SELECT 'https://bench.example/doc/' || i "
+                "FROM range(?, ?) r(i)", [start, stop])
     con.execute(_DOCUMENTS, [salt, start, stop])
     con.execute("DELETE FROM doc_bands WHERE doc_id >= ? AND doc_id < ?", [start, stop])
     for sql in _INDEX:
@@ -159,33 +176,57 @@ def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.glob("*")) if folder.exists() else 0
 
 
+def disk_bytes(folder: Path) -> int:
+    """Bytes of every file under `folder`, each inode once (a hard link is no extra disk)."""
+    sizes = {(s.st_dev, s.st_ino): s.st_size
+             for s in (p.stat() for p in folder.rglob("*") if p.is_file())}
+    return sum(sizes.values())
+
+
+def publish(work: WorkingDatabase, layout: str) -> None:
+    """Publish as `layout` does: rename (now), or copy as before (the work file stays)."""
+    if layout == "rename":
+        work.publish()
+        return
+    work.close()
+    _copy_atomic(work.work_path, work.db_path)
+
+
 def measure(folder: Path, pages: int, body_kb: float, changed: int, repeat: int,
-            inline: bool) -> Figures:
+            layout: str) -> Figures:
     """Build one store, publish it, then time `repeat` nights of `changed` pages each."""
     db = folder / "recite.duckdb"
     body_bytes = int(body_kb * 1024)
+    inline = layout == "inside"
     work = WorkingDatabase(db).open()
     if inline:  # the layout before issue 14: bodies in responses.body_compressed
         work.con.execute("ALTER TABLE responses ADD COLUMN body_compressed BLOB")
     for start in range(0, pages, _BATCH):
         store_pages(work, start, min(pages, start + _BATCH), body_bytes, 0, inline)
-    work.publish()
-    times, peak = [], 0
+    publish(work, layout)
+    # A first night: the rename layout has no file published before the first to catch up.
+    work = WorkingDatabase(db).open()
+    publish(work, layout)
+    times, catch_ups, checkpoints, hows, peak = [], [], [], [], 0
     for night in range(1, repeat + 1):
         work = WorkingDatabase(db).open()
+        hows.append(work.preparation.how)
+        catch_ups.append(work.preparation.seconds)
+        peak = max(peak, disk_bytes(folder))
         first = (night * 7919) % max(1, pages - changed)
         store_pages(work, first, first + min(changed, pages), body_bytes, night, inline)
-        work.con.execute("CHECKPOINT")
-        archive = folder_bytes(archive_dir(db))
-        work_size, published = work.work_path.stat().st_size, db.stat().st_size
-        # During the copy: the archive, the working file, the old published file, the copy.
-        peak = max(peak, archive + 2 * work_size + published)
         start = time.perf_counter()
-        work.publish()
+        work.con.execute("CHECKPOINT")
+        checkpoints.append(time.perf_counter() - start)
+        at_publish = disk_bytes(folder)
+        # A copy adds a file as large as the working one until the rename.
+        peak = max(peak, at_publish + (0 if layout == "rename" else work.work_path.stat().st_size))
+        start = time.perf_counter()
+        publish(work, layout)
         times.append(time.perf_counter() - start)
-    archive = folder_bytes(archive_dir(db))
-    kept = archive + work.work_path.stat().st_size + db.stat().st_size
-    return Figures(db.stat().st_size, archive, times, peak, kept)
+    kept = disk_bytes(folder)
+    return Figures(db.stat().st_size, folder_bytes(archive_dir(db)), times, max(peak, kept),
+                   kept, catch_ups, checkpoints, hows)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,25 +238,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = args.dir or Path(tempfile.mkdtemp(prefix="publish-cost-", dir="."))
     print(f"duckdb {duckdb.__version__}, folder {root.resolve()}, {args.body_kb:g} KB bodies, "
           f"{args.changed} pages changed per night, {args.repeat} nights per store")
-    print(f"{'pages':>9} {'layout':<14} {'db MB':>9} {'archive MB':>11} {'publish s':>10} "
-          f"{'disk peak/kept':>15}")
+    print(f"{'pages':>9} {'layout':<7} {'db MB':>9} {'archive MB':>11} {'checkpoint s':>13} "
+          f"{'publish s':>10} {'catch-up s':>11} {'disk peak/kept':>15}  next run's working file")
     try:
         for pages in args.pages:
             medians = {}
-            for inline in (layout == "inside" for layout in args.layouts):
-                layout = "bodies inside" if inline else "bodies beside"
-                folder = root / f"{pages}-{'inside' if inline else 'beside'}"
+            for layout in args.layouts:
+                folder = root / f"{pages}-{layout}"
                 folder.mkdir(parents=True, exist_ok=True)
                 try:
-                    f = measure(folder, pages, args.body_kb, args.changed, args.repeat, inline)
+                    f = measure(folder, pages, args.body_kb, args.changed, args.repeat, layout)
                 finally:
                     shutil.rmtree(folder, ignore_errors=True)
-                medians[inline] = statistics.median(f.publishes)
-                print(f"{pages:9d} {layout:<14} {f.db_bytes / _MB:9.1f} {f.archive_bytes / _MB:11.1f} "
-                      f"{medians[inline]:10.3f} {f.peak_bytes / f.kept_bytes:15.2f}")
-            if len(medians) == 2:
-                ratio = medians[True] / medians[False] if medians[False] > 0 else float("inf")
-                print(f"{pages:9d} publish: bodies beside is {ratio:.1f}x faster")
+                medians[layout] = statistics.median(f.publishes)
+                catch = statistics.median(f.catch_ups) if layout == "rename" else 0.0
+                print(f"{pages:9d} {layout:<7} {f.db_bytes / _MB:9.1f} {f.archive_bytes / _MB:11.1f} "
+                      f"{statistics.median(f.checkpoints):13.3f} {medians[layout]:10.3f} "
+                      f"{catch:11.3f} {f.peak_bytes / f.kept_bytes:15.2f}"
+                      f"  {', '.join(sorted(set(f.preparations)))}")
+            if "copy" in medians and "rename" in medians and medians["rename"] > 0:
+                print(f"{pages:9d} publish: rename is {medians['copy'] / medians['rename']:.0f}x "
+                      "faster than copy")
     finally:
         if args.dir is None:
             shutil.rmtree(root, ignore_errors=True)

@@ -164,6 +164,10 @@ def catch_up(db_path: Path, work_path: Path, memory_limit: str | None = None) ->
         # Of no use any more; its disk is better left to the copy.
         _discard(stale)
         return Preparation("copied", reason)
+    # The WAL first: a file renamed without it would be the state before the catch-up.
+    wal = stale.with_name(stale.name + ".wal")
+    if wal.exists():
+        os.replace(wal, work_path.with_name(work_path.name + ".wal"))
     os.replace(stale, work_path)
     return Preparation("caught_up", seconds=time.monotonic() - started)
 
@@ -191,7 +195,9 @@ def _sync(con: duckdb.DuckDBPyConnection, db_path: Path) -> str:
             con.execute("ROLLBACK")
             raise
         _check(con, tables, full=strict() or db_path.stat().st_size < FULL_CHECK_BYTES)
-        con.execute("CHECKPOINT")
+        # Left in the WAL: the run's first checkpoint writes them with its own changes, so
+        # the row groups both touch (the last ones, appended to) are rewritten once.
+        con.execute("PRAGMA disable_checkpoint_on_shutdown")
         return ""
     finally:
         con.execute("DETACH pub")

@@ -109,6 +109,8 @@ class WorkingDatabase:
 
     def _from_published(self) -> Preparation:
         """Make the working file from the published state: caught up, or else copied."""
+        # No working file: a WAL beside its name is left from a killed catch-up or copy.
+        self.work_path.with_name(self.work_path.name + ".wal").unlink(missing_ok=True)
         prepared = catch_up(self.db_path, self.work_path, self.memory_limit)
         if prepared.how == "caught_up":
             return prepared
