@@ -11,8 +11,9 @@ from storage.schema_parts import Table
 
 PUBLISH_STATE = Table(
     "publish_state",
-    "One row: which published state this file holds and which one its writer started from "
-    "(the writer's bookkeeping for incremental publishing, storage/catch_up.py).",
+    "One row per database file (so one row): which published state it holds and which one "
+    "its writer started from (the writer's bookkeeping for incremental publishing, "
+    "storage/catch_up.py).",
     (
         ("state_id", "VARCHAR", "A new UUID each time a file is published; NULL before."),
         ("based_on", "VARCHAR", "state_id of the published file the run that wrote this one "
