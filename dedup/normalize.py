@@ -39,7 +39,8 @@ differences so that shingles (and passage hashes) compare words:
 9. **Whitespace collapsed** to single spaces, stripped at both ends.
 
 Rules 1 to 4 are Unicode normalizations done by CPython (`unicode_stage`,
-a no-op on ASCII text apart from lowercasing). Rules 5 to 9 are per-character
+a no-op on ASCII text apart from lowercasing; `dedup.fold` is its fast form
+as a table on code points). Rules 5 to 9 are per-character
 classes (`char_class_table`), so they run either as regular expressions on
 the string (`normalize`, the readable reference) or as table lookups on a
 numpy code-point array (`dedup.tokens`, the fast path used for shingles);

@@ -1,7 +1,8 @@
 """Vectorized tokenization: text to token hashes on a numpy code-point array.
 
 This is the fast path of `dedup.normalize` rules 5-9 and its tokenization:
-after the Unicode stage (done by CPython), every code point is classified by
+after the Unicode stage (a table on code points, `dedup.fold`, with CPython's
+`unicode_stage` for the texts that need it), every code point is classified by
 one table lookup (`dedup.normalize.char_class_table`) and apostrophes,
 numbers, separators and no-space scripts are handled with array operations,
 never building the normalized string. The result is exactly
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from dedup.fold import staged_code_points
 from dedup.hashing import U64Array, span_hashes
 from dedup.normalize import (
     APOSTROPHE,
@@ -30,7 +32,6 @@ from dedup.normalize import (
 
 _TABLE = char_class_table()
 _ZERO = ord("0")
-_END = "\uffff"
 _END_CP = 0xFFFF
 
 
@@ -84,14 +85,11 @@ def code_points(text: str) -> npt.NDArray[np.uint32]:
 def batch_token_hashes(texts: Sequence[str]) -> tuple[U64Array, npt.NDArray[np.intp]]:
     """Return the token hashes of all `texts` concatenated, and the (n+1) token offsets per text."""
     # One array for the whole batch: a dozen numpy calls per batch instead of
-    # per text, which is what small texts need. Texts are joined by U+FFFF, a
-    # noncharacter (so a separator) that survives every step and marks where
-    # each text ends; one inside a text is made a space first.
+    # per text, which is what small texts need. Each text is ended by U+FFFF,
+    # a noncharacter (so a separator) that survives every step and marks
+    # where each text ends (see `dedup.fold.staged_code_points`).
     n = len(texts)
-    stages = [unicode_stage(t) for t in texts]
-    stages = [s.replace(_END, " ") if _END in s else s for s in stages]
-    joined = _END.join([*stages, ""])
-    cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).copy()
+    cps = staged_code_points(texts)
     classes = _classify(cps)
     apostrophes = classes == APOSTROPHE
     if apostrophes.any():
