@@ -28,6 +28,7 @@ across a single separator); the others (the "ﬁ" ligature, "ß", astral
 characters) are expanded by inserting their code points.
 """
 
+import bisect
 import unicodedata
 from collections.abc import Sequence
 from functools import cache, lru_cache
@@ -94,8 +95,11 @@ def _expansion(cp: int) -> tuple[int, ...] | None:
 
 @cache
 def fold_table() -> U32Array:
-    """Return the stage of every BMP code point as one code point, or the marker _SPECIAL."""
-    table = np.full(_BMP, _SPECIAL, dtype=np.uint32)
+    """Return the stage of every code point as one code point, or the marker _SPECIAL."""
+    # Astral code points are all _SPECIAL (rare, looked up one by one), but
+    # have entries, so that a lookup needs no range check (4.4 MB, of which
+    # a text touches a few pages).
+    table = np.full(0x110000, _SPECIAL, dtype=np.uint32)
     for cp in range(_BMP):
         if cp == _SPECIAL:
             continue
@@ -125,19 +129,21 @@ def staged_code_points(texts: Sequence[str]) -> U32Array:
 
 
 def _merge(texts: Sequence[str], fast: list[int], folded: U32Array, slow: set[int]) -> U32Array:
-    """Replace the texts in `slow` by their reference stage (the folded ones are in `fast` order)."""
-    ends = (np.flatnonzero(folded == _END_CP) + 1).tolist()
-    place = {i: k for k, i in enumerate(fast)}
+    """Put the texts in `slow`, staged by the reference path, in their places among `fast`.
+
+    `folded` holds the texts of `fast` (sorted indices), each ended by U+FFFF;
+    a text in both is dropped from it and replaced.
+    """
+    ends = [0, *(np.flatnonzero(folded == _END_CP) + 1).tolist()]
     pieces: list[U32Array] = []
-    for i, text in enumerate(texts):
-        if i in slow:
-            staged = unicode_stage(text).replace(END, " ") + END
-            pieces.append(np.frombuffer(staged.encode("utf-32-le"), dtype=np.uint32))
-        else:
-            k = place[i]
-            pieces.append(folded[ends[k - 1] if k else 0 : ends[k]])
-    if not pieces:
-        return np.empty(0, dtype=np.uint32)
+    done = 0  # how much of `folded` is in pieces
+    for i in sorted(slow):
+        k = bisect.bisect_left(fast, i)  # the fast texts before text i
+        pieces.append(folded[done : ends[k]])
+        staged = unicode_stage(texts[i]).replace(END, " ") + END
+        pieces.append(np.frombuffer(staged.encode("utf-32-le"), dtype=np.uint32))
+        done = ends[k + 1] if k < len(fast) and fast[k] == i else ends[k]
+    pieces.append(folded[done:])
     return np.concatenate(pieces)
 
 
@@ -148,11 +154,7 @@ def _fold(texts: Sequence[str]) -> tuple[U32Array, list[int]]:
     """
     joined = END.join([*texts, ""])
     raw = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    table = fold_table()
-    if raw.size and int(raw.max()) >= _BMP:
-        cps = table.take(np.where(raw >= _BMP, np.uint32(_SPECIAL), raw))
-    else:
-        cps = table.take(raw)
+    cps = fold_table().take(raw)
     special = np.flatnonzero(cps == _SPECIAL)
     if special.size == 0:
         return cps, []

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup.shingles import shingle_hash, shingle_hash_sets, shingle_hashes, shingles
 
@@ -67,3 +69,18 @@ def test_batch_equals_one_by_one_and_reference() -> None:
 
 def test_batch_of_nothing() -> None:
     assert shingle_hash_sets([]) == []
+
+
+@given(
+    st.lists(st.lists(st.sampled_from(["a", "b", "c", "dé", "1"]), max_size=14), max_size=6),
+    st.integers(min_value=1, max_value=5),
+)
+@settings(max_examples=400, deadline=None)
+def test_batches_of_repetitive_texts_equal_the_reference(words: list[list[str]], k: int) -> None:
+    # A small vocabulary repeats shingles within a text and across texts,
+    # and texts of fewer than k words sit between longer ones.
+    texts = [" ".join(w) for w in words]
+    batch = shingle_hash_sets(texts, k)
+    for text, got in zip(texts, batch, strict=True):
+        assert got.tolist() == sorted({shingle_hash(s) for s in shingles(text, k)})
+        assert got.base is None  # its own memory, not a view of the batch's
