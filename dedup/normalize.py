@@ -164,9 +164,9 @@ def char_class_table() -> npt.NDArray[np.uint8]:
     return _TABLE
 
 
-def is_no_space_astral(cp: int) -> bool:
-    """Return whether an astral code point belongs to a script written without spaces."""
-    return any(lo <= cp <= hi for lo, hi in _NO_SPACE_RANGES if lo >= 0x10000)
+def no_space_astral_ranges() -> tuple[tuple[int, int], ...]:
+    """Return the (first, last) astral code points of the scripts written without spaces."""
+    return tuple((lo, hi) for lo, hi in _NO_SPACE_RANGES if lo >= 0x10000)
 
 
 def _class_regex(classes: tuple[int, ...], exclude: str = "") -> str:

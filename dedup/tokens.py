@@ -12,6 +12,7 @@ and joining strings is what made tokenizing dearer than MinHash itself.
 """
 
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +27,7 @@ from dedup.normalize import (
     SEPARATOR,
     WORD,
     char_class_table,
-    is_no_space_astral,
+    no_space_astral_ranges,
     unicode_stage,
 )
 
@@ -35,19 +36,23 @@ _ZERO = ord("0")
 _END_CP = 0xFFFF
 
 
-def _classify(cps: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
-    """Return the class of every code point; astral ones are words (or no-space letters)."""
-    bmp = cps < 0x10000
-    if bmp.all():
-        return _TABLE[cps]
-    classes = np.full(cps.size, WORD, dtype=np.uint8)
-    classes[bmp] = _TABLE[cps[bmp]]
+@cache
+def _full_class_table() -> npt.NDArray[np.uint8]:
+    """Return the class of every code point, astral ones included (1.1 MB, built once)."""
     # After the Unicode stage, the only astral characters left are letters,
-    # marks and non-decimal numbers (the rest became spaces or "0").
-    for i in np.flatnonzero(~bmp).tolist():
-        if is_no_space_astral(int(cps[i])):
-            classes[i] = NO_SPACE
-    return classes
+    # marks and non-decimal numbers (the rest became spaces or "0"): words,
+    # or no-space letters in the scripts written without spaces.
+    table = np.full(0x110000, WORD, dtype=np.uint8)
+    table[: _TABLE.size] = _TABLE
+    for lo, hi in no_space_astral_ranges():
+        table[lo : hi + 1] = NO_SPACE
+    table.setflags(write=False)
+    return table
+
+
+def _classify(cps: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
+    """Return the class of every code point of the Unicode stage's output."""
+    return _full_class_table().take(cps)
 
 
 def _replace_numbers(
