@@ -86,9 +86,7 @@ def _expansion(cp: int) -> tuple[int, ...] | None:
     kept = [ord(c) for c in staged if ord(c) >= _BMP or table[ord(c)] != APOSTROPHE]
     if not kept:
         return (_APOSTROPHE_CP,)
-    if len(kept) > 1 and all(
-        c < _BMP and table[c] in (SEPARATOR, NUMBER_JOINER) for c in kept
-    ):
+    if len(kept) > 1 and all(c < _BMP and table[c] in (SEPARATOR, NUMBER_JOINER) for c in kept):
         return (_SPACE_CP,)
     return tuple(kept)
 
@@ -171,7 +169,9 @@ def _fold(texts: Sequence[str]) -> tuple[U32Array, list[int]]:
 
 
 def _expand(
-    cps: U32Array, special: npt.NDArray[np.intp], inverse: npt.NDArray[np.intp],
+    cps: U32Array,
+    special: npt.NDArray[np.intp],
+    inverse: npt.NDArray[np.intp],
     expansions: list[tuple[int, ...]],
 ) -> U32Array:
     """Put each special position's expansion in place: its first code point, then inserted ones."""

@@ -67,6 +67,7 @@ _FMIX: dict[str, tuple[int, int, int, int, int]] = {
 # also cost a fresh allocation and its page faults per chunk).
 _CHUNK_COLUMNS = 1 << 12
 
+
 @dataclass(frozen=True, slots=True)
 class MinHashParams:
     """Parameters of signatures and of the banded LSH index built on them.
