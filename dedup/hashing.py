@@ -114,11 +114,18 @@ def span_hashes(
     powers, inv_powers = _powers(n)
     # sum_{j in [s, e)} c_j * B**(e-1-j) = B**(e-1) * (S[e] - S[s]) where S
     # is the prefix sum of c_j * B**(-j); all modulo 2**64 (numpy wraps).
-    prefix = np.zeros(n + 1, dtype=np.uint64)
-    np.cumsum(code_points * inv_powers, out=prefix[1:])
-    poly = (prefix[ends] - prefix[starts]) * powers[ends - 1]
+    # In place where possible: these run over every character of a batch.
+    prefix = np.empty(n + 1, dtype=np.uint64)
+    prefix[0] = 0
+    np.multiply(code_points, inv_powers, out=prefix[1:])
+    np.cumsum(prefix[1:], out=prefix[1:])
+    poly = prefix[ends]
+    poly -= prefix[starts]
+    poly *= powers[ends - 1]
     lengths = (ends - starts).astype(np.uint64)
-    return fmix64(poly + lengths * np.uint64(LENGTH_MIX))
+    lengths *= np.uint64(LENGTH_MIX)
+    poly += lengths
+    return fmix64(poly)
 
 
 def sequence_hash(values: Iterable[int], seed: int = SEQUENCE_SEED) -> int:

@@ -39,7 +39,8 @@ differences so that shingles (and passage hashes) compare words:
 9. **Whitespace collapsed** to single spaces, stripped at both ends.
 
 Rules 1 to 4 are Unicode normalizations done by CPython (`unicode_stage`,
-a no-op on ASCII text apart from lowercasing). Rules 5 to 9 are per-character
+a no-op on ASCII text apart from lowercasing; `dedup.fold` is its fast form
+as a table on code points). Rules 5 to 9 are per-character
 classes (`char_class_table`), so they run either as regular expressions on
 the string (`normalize`, the readable reference) or as table lookups on a
 numpy code-point array (`dedup.tokens`, the fast path used for shingles);
@@ -163,9 +164,9 @@ def char_class_table() -> npt.NDArray[np.uint8]:
     return _TABLE
 
 
-def is_no_space_astral(cp: int) -> bool:
-    """Return whether an astral code point belongs to a script written without spaces."""
-    return any(lo <= cp <= hi for lo, hi in _NO_SPACE_RANGES if lo >= 0x10000)
+def no_space_astral_ranges() -> tuple[tuple[int, int], ...]:
+    """Return the (first, last) astral code points of the scripts written without spaces."""
+    return tuple((lo, hi) for lo, hi in _NO_SPACE_RANGES if lo >= 0x10000)
 
 
 def _class_regex(classes: tuple[int, ...], exclude: str = "") -> str:

@@ -1,7 +1,8 @@
 """Vectorized tokenization: text to token hashes on a numpy code-point array.
 
 This is the fast path of `dedup.normalize` rules 5-9 and its tokenization:
-after the Unicode stage (done by CPython), every code point is classified by
+after the Unicode stage (a table on code points, `dedup.fold`, with CPython's
+`unicode_stage` for the texts that need it), every code point is classified by
 one table lookup (`dedup.normalize.char_class_table`) and apostrophes,
 numbers, separators and no-space scripts are handled with array operations,
 never building the normalized string. The result is exactly
@@ -11,10 +12,12 @@ and joining strings is what made tokenizing dearer than MinHash itself.
 """
 
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 
+from dedup.fold import staged_code_points
 from dedup.hashing import U64Array, span_hashes
 from dedup.normalize import (
     APOSTROPHE,
@@ -24,29 +27,32 @@ from dedup.normalize import (
     SEPARATOR,
     WORD,
     char_class_table,
-    is_no_space_astral,
+    no_space_astral_ranges,
     unicode_stage,
 )
 
 _TABLE = char_class_table()
 _ZERO = ord("0")
-_END = "\uffff"
 _END_CP = 0xFFFF
 
 
-def _classify(cps: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
-    """Return the class of every code point; astral ones are words (or no-space letters)."""
-    bmp = cps < 0x10000
-    if bmp.all():
-        return _TABLE[cps]
-    classes = np.full(cps.size, WORD, dtype=np.uint8)
-    classes[bmp] = _TABLE[cps[bmp]]
+@cache
+def _full_class_table() -> npt.NDArray[np.uint8]:
+    """Return the class of every code point, astral ones included (1.1 MB, built once)."""
     # After the Unicode stage, the only astral characters left are letters,
-    # marks and non-decimal numbers (the rest became spaces or "0").
-    for i in np.flatnonzero(~bmp).tolist():
-        if is_no_space_astral(int(cps[i])):
-            classes[i] = NO_SPACE
-    return classes
+    # marks and non-decimal numbers (the rest became spaces or "0"): words,
+    # or no-space letters in the scripts written without spaces.
+    table = np.full(0x110000, WORD, dtype=np.uint8)
+    table[: _TABLE.size] = _TABLE
+    for lo, hi in no_space_astral_ranges():
+        table[lo : hi + 1] = NO_SPACE
+    table.setflags(write=False)
+    return table
+
+
+def _classify(cps: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
+    """Return the class of every code point of the Unicode stage's output."""
+    return _full_class_table().take(cps)
 
 
 def _replace_numbers(
@@ -84,14 +90,11 @@ def code_points(text: str) -> npt.NDArray[np.uint32]:
 def batch_token_hashes(texts: Sequence[str]) -> tuple[U64Array, npt.NDArray[np.intp]]:
     """Return the token hashes of all `texts` concatenated, and the (n+1) token offsets per text."""
     # One array for the whole batch: a dozen numpy calls per batch instead of
-    # per text, which is what small texts need. Texts are joined by U+FFFF, a
-    # noncharacter (so a separator) that survives every step and marks where
-    # each text ends; one inside a text is made a space first.
+    # per text, which is what small texts need. Each text is ended by U+FFFF,
+    # a noncharacter (so a separator) that survives every step and marks
+    # where each text ends (see `dedup.fold.staged_code_points`).
     n = len(texts)
-    stages = [unicode_stage(t) for t in texts]
-    stages = [s.replace(_END, " ") if _END in s else s for s in stages]
-    joined = _END.join([*stages, ""])
-    cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).copy()
+    cps = staged_code_points(texts)
     classes = _classify(cps)
     apostrophes = classes == APOSTROPHE
     if apostrophes.any():

@@ -5,6 +5,7 @@ import pytest
 from datasketch import LeanMinHash, MinHash
 
 from dedup.minhash import (
+    _CHUNK_COLUMNS,
     MinHashParams,
     datasketch_hashfunc,
     empty_signature,
@@ -16,13 +17,21 @@ from dedup.shingles import shingle_hashes, shingles
 
 from .seed_001 import SEED_001
 
+
+def _spelled(number: int) -> str:
+    """The number with its digits as letters a-j (a word, not a number, once normalized)."""
+    return "".join(chr(ord("a") + int(d)) for d in str(number))
+
+
 TEXTS = [
     SEED_001,
     "",
     "one",
     "Similar Posts",
     "北京欢迎你。东京都は新しい政策を発表した。",
-    " ".join(f"w{i % 5000}" for i in range(50_000)),  # larger than one permutation chunk
+    # Larger than one permutation chunk: 5,000 distinct shingles (with
+    # digits, f"w{i}" would normalize to one word "w0" and one shingle).
+    " ".join(_spelled(i % 5000) for i in range(50_000)),
     "Kommentare sind geschlossen.",
 ]
 
@@ -64,6 +73,21 @@ def test_batching_does_not_change_results() -> None:
     together = signatures(sets, params)
     one_by_one = np.stack([signatures([s], params)[0] for s in sets])
     assert np.array_equal(together, one_by_one)
+
+
+def test_documents_around_the_chunk_size_equal_datasketch() -> None:
+    # Sets of exactly, just under and just over one permutation chunk, and
+    # many small ones that fill several chunks (distinct words make each
+    # 5-gram distinct, so a text of n + 4 words has n shingles; digits
+    # would all normalize to 0, so numbers are spelled with letters).
+    params = MinHashParams()
+    sizes = [_CHUNK_COLUMNS - 1, _CHUNK_COLUMNS, _CHUNK_COLUMNS + 1, 1, *[700 + i for i in range(20)]]
+    texts = [" ".join(_spelled(j) for j in range(n + 4)) for n in sizes]
+    sets = [shingle_hashes(t) for t in texts]
+    assert [s.size for s in sets] == sizes
+    sigs = signatures(sets, params)
+    for text, row in zip(texts, sigs, strict=True):
+        assert np.array_equal(row, _datasketch(text, params).hashvalues)
 
 
 def test_empty_document_signature() -> None:
