@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from prefect import get_run_logger
 from prefect.runtime import flow_run
 
 from flows.concurrency import writer_slot
@@ -60,11 +61,25 @@ async def writing_run(
     """Lock, open, mark interrupted runs, start the run; close and unlock on the way out."""
     async with writer_slot(db):  # one writer at a time
         with WorkingDatabase(Path(db), memory_limit) as wdb:
+            log_preparation(wdb)
             store = Store(wdb.con)
             run_id = run_id_now()
             resume_since = store.interrupt_stale_runs(run_id, now())
             store.start_run(run_id, parameters, now())
             yield WritingRun(run_id, wdb, store, resume_since)
+
+
+def log_preparation(wdb: WorkingDatabase) -> None:
+    """Say how the working file was made: resumed, new, caught up or copied (and why)."""
+    how = wdb.preparation
+    if how.how == "caught_up":
+        get_run_logger().info("working file: the file published before, caught up in %.2f s",
+                              how.seconds)
+    elif how.how == "copied":
+        get_run_logger().info("working file: copied from %s in %.2f s (not caught up: %s)",
+                              wdb.db_path.name, how.seconds, how.reason)
+    else:
+        get_run_logger().info("working file: %s", how.how)
 
 
 def run_id_now() -> str:
