@@ -29,6 +29,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 
@@ -117,7 +118,7 @@ class CatchUpMismatch(Exception):
 class Preparation:
     """How the run's working file was made: 'resumed', 'new', 'caught_up' or 'copied'."""
 
-    how: str
+    how: Literal["new", "resumed", "caught_up", "copied"]
     reason: str = ""
     seconds: float = 0.0
 
@@ -141,6 +142,10 @@ def catch_up(db_path: Path, work_path: Path, memory_limit: str | None = None) ->
     stale = stale_path(db_path)
     if not stale.exists():
         return Preparation("copied", "no file published before the last one")
+    if _recorded(stale) != _fingerprint(stale) or _recorded(db_path) != _fingerprint(db_path):
+        # A read-write client wrote into one of them while it was the published file.
+        _discard(stale)
+        return Preparation("copied", "a published file was changed since it was published")
     started = time.monotonic()
     config: dict[str, str | bool | int | float | list[str]] = {}
     if memory_limit is not None:
@@ -169,13 +174,40 @@ def catch_up(db_path: Path, work_path: Path, memory_limit: str | None = None) ->
     if wal.exists():
         os.replace(wal, work_path.with_name(work_path.name + ".wal"))
     os.replace(stale, work_path)
+    _stamp_path(stale).unlink(missing_ok=True)
     return Preparation("caught_up", seconds=time.monotonic() - started)
 
 
 def _discard(stale: Path) -> None:
-    for path in (stale, stale.with_name(stale.name + ".wal")):
+    for path in (stale, stale.with_name(stale.name + ".wal"), _stamp_path(stale)):
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+def _stamp_path(path: Path) -> Path:
+    return path.with_name(path.name + ".published")
+
+
+def _fingerprint(path: Path) -> str:
+    """Inode, size and modification time: what any write to the file changes."""
+    st = path.stat()
+    return f"{st.st_ino} {st.st_size} {st.st_mtime_ns}"
+
+
+def _recorded(path: Path) -> str:
+    try:
+        return _stamp_path(path).read_text()
+    except OSError:
+        return ""
+
+
+def record_published(db_path: Path) -> None:
+    """Note the fingerprint of the file just published, to know later it was not written."""
+    tmp = db_path.with_name(db_path.name + ".published.tmp")
+    # Without it the next catch-up copies instead: failing to write it fails nothing.
+    with contextlib.suppress(OSError):
+        tmp.write_text(_fingerprint(db_path))
+        os.replace(tmp, _stamp_path(db_path))
 
 
 def _sync(con: duckdb.DuckDBPyConnection, db_path: Path) -> str:
@@ -306,3 +338,4 @@ def keep_as_stale(db_path: Path) -> None:
     with contextlib.suppress(OSError):
         os.link(db_path, tmp)
         os.replace(tmp, stale)
+        os.replace(_stamp_path(db_path), _stamp_path(stale))

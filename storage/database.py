@@ -25,7 +25,14 @@ from pathlib import Path
 import duckdb
 
 from storage.body_files import has_inline_bodies
-from storage.catch_up import Preparation, catch_up, keep_as_stale, reset_marks, stamp
+from storage.catch_up import (
+    Preparation,
+    catch_up,
+    keep_as_stale,
+    record_published,
+    reset_marks,
+    stamp,
+)
 from storage.errors import DatabaseLocked, DatabaseUnavailable, PublishError, StorageError
 from storage.files import replace_durably, sql_literal
 from storage.schema import migrate
@@ -137,6 +144,7 @@ class WorkingDatabase:
         except OSError as exc:
             raise PublishError(f"could not publish {self.db_path}: {exc}") from exc
         _drop_client_wal(self.db_path)
+        record_published(self.db_path)
 
     def __enter__(self) -> "WorkingDatabase":
         return self.open()

@@ -98,6 +98,24 @@ def test_a_client_holding_the_old_file_makes_the_next_run_copy(tmp_path: Path) -
         holder.wait()
 
 
+def test_a_client_that_wrote_into_the_published_file_makes_a_later_run_copy(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "recite.duckdb"
+    night(db, *add_document(1, "one"))
+    night(db, *add_document(2, "two"))
+    with duckdb.connect(str(db)) as client:  # read-write, against docs/sql.md's advice
+        client.execute("UPDATE documents SET text = 'written by a client' WHERE doc_id = 1")
+    # Neither that file nor the next run's file made from it is caught up: both are copied.
+    for _ in range(2):
+        with WorkingDatabase(db) as work:
+            assert work.preparation.how == "copied"
+            assert "changed since it was published" in work.preparation.reason
+            work.publish()
+    assert night(db) == "caught_up"
+    assert rows(db, "SELECT text FROM documents WHERE doc_id = 1") == [("written by a client",)]
+
+
 def test_a_run_killed_before_publishing_resumes_its_working_file(tmp_path: Path) -> None:
     db = tmp_path / "recite.duckdb"
     for n in (1, 2):
