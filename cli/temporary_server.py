@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -136,7 +137,23 @@ def _wanted(args: list[str]) -> bool:
         if os.environ.get(name, "").strip().lower() in ("0", "false", "no", "off"):
             return False
     home = Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
-    return not (home / "server.pid").exists()  # prefect/cli/_server_utils.py
+    if (home / "server.pid").exists():  # prefect/cli/_server_utils.py
+        return False
+    return "PREFECT_API_URL" not in _active_profile(home)
+
+
+def _active_profile(home: Path) -> dict[str, object]:
+    # The user's profiles file (`prefect config set`, `prefect cloud login` write it); a
+    # profile that names a server skips the temporary one. Prefect's bundled profiles
+    # name none.
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        profiles = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    name = os.environ.get("PREFECT_PROFILE") or profiles.get("active")
+    profile = profiles.get("profiles", {}).get(name, {}) if isinstance(name, str) else {}
+    return profile if isinstance(profile, dict) else {}
 
 
 def _die_with_parent() -> None:

@@ -59,6 +59,12 @@ def test_only_a_run_that_prefect_would_give_a_temporary_server_starts_one(
     (no_api_env / "server.pid").write_text("1")  # `prefect server start --background`'s
     assert not _wanted(["run"])
     (no_api_env / "server.pid").unlink()
+    profiles = no_api_env / "profiles.toml"
+    profiles.write_text('active = "local"\n[profiles.local]\nPREFECT_API_URL = "http://h:1/api"\n'
+                        '[profiles.other]\nPREFECT_LOGGING_LEVEL = "INFO"\n')
+    assert not _wanted(["run"])
+    monkeypatch.setenv("PREFECT_PROFILE", "other")
+    assert _wanted(["run"])
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
     assert not _wanted(["run"])
 
