@@ -10,12 +10,12 @@ the flow, and the exit after it (log and event flushing, stopping a temporary se
 * ``recite run --seeds examples/seeds`` in both settings (a fresh database each time;
   offline, the three URLs the example seeds cite end as dns_error or connect_error).
 
-With no ``PREFECT_API_URL``, "before" is the run as it started before issue 20's start-up
-change (``python -m cli.main run``: Prefect starts its temporary server when the flow
-first asks for a client) and "after" the ``recite`` script (``python -m cli.entry run``:
-recite starts that server first, while it imports). They alternate, run by run, in the
-same PREFECT_HOME (its database already migrated) and, with ``--fresh-home``, each in a
-new PREFECT_HOME, as a newcomer's very first run is.
+With no ``PREFECT_API_URL``, "before" is the ``recite`` script as it started before issue
+20's start-up change (its early server turned off: Prefect starts its temporary server
+when the flow first asks for a client) and "after" the ``recite`` script as it is
+(``python -m cli.entry run``: recite starts that server first, while it imports). They
+alternate, run by run, in the same PREFECT_HOME (its database already migrated) and, with
+``--fresh-home``, each in a new PREFECT_HOME, as a newcomer's very first run is.
 
 With ``--recite-server`` (the default), it also times ``recite server`` once (Prefect's
 server in the background, in a fresh PREFECT_HOME on a free port), then ``recite run``
@@ -48,8 +48,11 @@ from throughput import prefect_env, prefect_server  # a sibling script
 
 _ROOT = Path(__file__).resolve().parents[1]
 _EMPTY_FLOW = "from prefect import flow\n\n@flow\ndef nothing() -> None:\n    pass\n\nnothing()\n"
-BEFORE = [sys.executable, "-m", "cli.main"]  # no early temporary server
 RECITE = [sys.executable, "-m", "cli.entry"]  # the `recite` script
+# The `recite` script as before issue 20's start-up change: no temporary server of its
+# own, so Prefect starts one when the flow first asks for a client.
+BEFORE = [sys.executable, "-c", "import cli.temporary_server as t; t.start_early = lambda args: None; "
+          "from cli.entry import main; main()"]
 _LOG_TIME = re.compile(
     r"^(\d\d):(\d\d):(\d\d\.\d+) \| \w+ +\| Flow run '[^']*' - (Beginning flow run|Finished in state)"
 )
@@ -138,7 +141,7 @@ def before_after(seeds: Path, env: dict[str, str], repeat: int, work: Path,
             home = {"PREFECT_HOME": str(work / f"home-{name}-{n}")} if fresh_home else {}
             expect = "temporary Prefect server for this run" if command is RECITE else ""
             runs.append(recite_run(command, seeds, {**env, **home}, work, expect))
-    return (median_of("before: Prefect starts its server (python -m cli.main)", before),
+    return (median_of("before: Prefect starts its server", before),
             median_of("after: recite starts it first (recite = python -m cli.entry)", after))
 
 
