@@ -1,9 +1,11 @@
 """cli/temporary_server.py: the temporary Prefect server `recite run` starts before importing Prefect."""
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,3 +136,29 @@ def test_recite_run_records_its_flow_and_tasks_on_its_temporary_server(
     names = {name.rsplit("-", 1)[0] for name, _ in tasks}
     assert {"read-seeds", "fetch-batch", "save-batch"} <= names, names
     assert {state for _, state in tasks} == {"COMPLETED"}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_server_does_not_outlive_a_killed_run(no_api_env: Path) -> None:
+    code = ("import time; from cli.temporary_server import start_early; "
+            "print(start_early(['run']).process.pid, flush=True); time.sleep(120)")
+    run = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert run.stdout is not None
+    pid = int(run.stdout.readline())
+    server = Path(f"/proc/{pid}/status")
+    assert server.exists()
+    run.kill()  # SIGKILL: no atexit handler runs
+    run.wait()
+    deadline = time.monotonic() + 60
+    while _alive(server) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if alive := _alive(server):
+        os.kill(pid, signal.SIGKILL)  # left over by the failure this test reports
+    assert not alive
+
+
+def _alive(status: Path) -> bool:
+    try:
+        return "zombie" not in status.read_text()
+    except OSError:
+        return False
