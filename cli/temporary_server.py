@@ -100,11 +100,11 @@ def discard() -> None:
 def start_early(args: list[str]) -> TemporaryServer | None:
     """Start a temporary server for `recite run` when Prefect would start one.
 
-    Skipped for other commands, `--help`, a PREFECT_API_URL in the environment, a server
-    `prefect server start --background` left in PREFECT_HOME, or ephemeral mode turned
-    off in the environment. Settings only Prefect can read (profiles, prefect.toml) are
-    checked once Prefect is imported: `cli.prefect_server.run_settings` discards this
-    server when they name another one.
+    Skipped for other commands, `--help`, a PREFECT_API_URL in the environment or in the
+    active profile, a server `prefect server start --background` left in PREFECT_HOME, or
+    ephemeral mode turned off in the environment. Other settings sources (prefect.toml,
+    .env) are read once Prefect is imported: `cli.prefect_server.run_settings` discards
+    this server when they name another one or turn ephemeral mode off.
     """
     if not _wanted(args):
         return None
@@ -118,7 +118,8 @@ def start_early(args: list[str]) -> TemporaryServer | None:
          "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "error", "--lifespan", "on"],
         env=env,
-        preexec_fn=_die_with_parent,  # no threads have started yet
+        # No threads have started yet; preexec_fn is POSIX-only.
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
     server = TemporaryServer(process, f"http://127.0.0.1:{port}/api")
     _Started.server = server
@@ -159,9 +160,8 @@ def _active_profile(home: Path) -> dict[str, object]:
 def _die_with_parent() -> None:
     # Linux: SIGTERM this server when the run's process dies, even killed (SIGKILL
     # skips atexit), so no temporary server outlives its run. prctl(PR_SET_PDEATHSIG).
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def _prefect_parent() -> str | None:
