@@ -101,7 +101,7 @@ def start_early(args: list[str]) -> TemporaryServer | None:
     """Start a temporary server for `recite run` when Prefect would start one.
 
     Skipped for other commands, `--help`, a PREFECT_API_URL in the environment or in the
-    active profile, a server `prefect server start --background` left in PREFECT_HOME, or
+    active profile, a live server `prefect server start --background` left in PREFECT_HOME, or
     ephemeral mode turned off in the environment. Other settings sources (prefect.toml,
     .env) are read once Prefect is imported: `cli.prefect_server.run_settings` discards
     this server when they name another one or turn ephemeral mode off.
@@ -138,9 +138,19 @@ def _wanted(args: list[str]) -> bool:
         if os.environ.get(name, "").strip().lower() in ("0", "false", "no", "off"):
             return False
     home = Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
-    if (home / "server.pid").exists():  # prefect/cli/_server_utils.py
+    if _background_server_alive(home / "server.pid"):  # prefect/cli/_server_utils.py
         return False
     return "PREFECT_API_URL" not in _active_profile(home)
+
+
+def _background_server_alive(pid_file: Path) -> bool:
+    # A PID file left by a server that is gone (a reboot, a kill) must not cost every
+    # later run the slow path; whether a live one answers is checked after the imports.
+    try:
+        os.kill(int(pid_file.read_text().strip()), 0)
+    except (OSError, ValueError) as exc:
+        return isinstance(exc, PermissionError)  # alive, another user's
+    return True
 
 
 def _active_profile(home: Path) -> dict[str, object]:

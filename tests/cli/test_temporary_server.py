@@ -60,6 +60,10 @@ def test_only_a_run_that_prefect_would_give_a_temporary_server_starts_one(
     monkeypatch.delenv("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE")
     (no_api_env / "server.pid").write_text("1")  # `prefect server start --background`'s
     assert not _wanted(["run"])
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    (no_api_env / "server.pid").write_text(str(gone.pid))  # a server that is gone
+    assert _wanted(["run"])
     (no_api_env / "server.pid").unlink()
     profiles = no_api_env / "profiles.toml"
     profiles.write_text('active = "local"\n[profiles.local]\nPREFECT_API_URL = "http://h:1/api"\n'
