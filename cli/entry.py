@@ -1,4 +1,5 @@
-"""Entry point of the `recite` script: the CLI, then a quiet interpreter exit.
+"""Entry point of the `recite` script: `recite run`'s temporary Prefect server started
+first (cli/temporary_server.py), the CLI, then a quiet interpreter exit.
 
 duckdb 2.0's nanobind bindings print dozens of "nanobind: leaked instance" lines during
 interpreter finalization after an async Prefect flow has opened a database file, though
@@ -31,6 +32,9 @@ def main() -> None:
     """Run the `recite` command line."""
     status = _Exit()
     atexit.register(status.leave)
+    from cli.temporary_server import start_early
+
+    start_early(sys.argv[1:])  # before Prefect is imported (issue 20)
     from cli.main import main as cli_main
 
     try:
@@ -41,3 +45,7 @@ def main() -> None:
     except BaseException:
         status.code = 1
         raise
+
+
+if __name__ == "__main__":
+    main()

@@ -41,14 +41,12 @@ def _run(extra_seeds: list[str] | None = None, **flags: Any) -> None:
 
 
 def _execute(params: IngestParameters) -> RunSummary:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import temporary_settings
 
     from flows.ingest import ingest  # imports Prefect: only once we know we will run
     from storage.errors import StorageError
 
     updates = run_settings()
-    if url := updates.get(PREFECT_API_URL):
-        err.print(f"recite server: using {url}")
     try:
         with temporary_settings(updates=updates):
             return asyncio.run(ingest(params))

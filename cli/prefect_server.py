@@ -1,10 +1,11 @@
 """Which Prefect server `recite run` talks to, and `recite server`, which starts one.
 
-With no PREFECT_API_URL, Prefect 3.9 starts a temporary server for every run (10-35 s on
-a busy machine; it has no faster ephemeral mode, only `server.ephemeral.enabled` and
-`startup_timeout_seconds`). A server started once with `prefect server start --background`
-(which `recite server` runs) keeps answering, so later runs start in seconds: `recite run`
-uses the one Prefect's own PID file names in PREFECT_HOME when it answers.
+With no PREFECT_API_URL, Prefect 3.9 starts a temporary server for every run; its only
+settings are `server.ephemeral.enabled` and `startup_timeout_seconds`. `recite run`
+starts that same server itself, before importing Prefect (cli/temporary_server.py), so
+it comes up while the run imports. A server started once with `prefect server start
+--background` (which `recite server` runs) keeps answering, so later runs skip it:
+`recite run` uses the one Prefect's own PID file names in PREFECT_HOME when it answers.
 """
 
 import os
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import typer
 
+from cli import temporary_server
 from cli.output import err
 
 # Prefect's 20 s default fails a first run on a loaded machine (issue 20).
@@ -29,22 +31,42 @@ def run_settings() -> dict[Any, Any]:
     """Prefect settings for this run, to apply with `prefect.settings.temporary_settings`.
 
     The user's PREFECT_API_URL wins; else a background server of this PREFECT_HOME that
-    answers; else Prefect's temporary server, given 120 s to start unless the user set
-    its startup timeout (environment or profile).
+    answers; else the temporary server `recite run` started before importing Prefect
+    (cli/temporary_server.py); else Prefect's own temporary server. Either is given 120 s
+    to start unless the user set its startup timeout (environment or profile).
     """
     from prefect.settings import (
         PREFECT_API_URL,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        PREFECT_UI_URL,
         get_current_settings,
     )
     from prefect.settings.profiles import load_current_profile
 
-    if get_current_settings().api.url:
+    settings = get_current_settings()
+    if settings.api.url:
+        temporary_server.discard()
         return {}
     if url := background_server():
+        temporary_server.discard()
+        err.print(f"recite server: using {url}")
         return {PREFECT_API_URL: url}
+    if not settings.server.ephemeral.enabled:
+        temporary_server.discard()  # Prefect then says that no API URL is set
+        return {}
     profile = {setting.name for setting in load_current_profile().settings}
-    if _TIMEOUT_NAME in os.environ or _TIMEOUT_NAME in profile:
+    user_timeout = _TIMEOUT_NAME in os.environ or _TIMEOUT_NAME in profile
+    timeout = settings.server.ephemeral.startup_timeout_seconds
+    if (early := temporary_server.started()) is not None:
+        if early.wait(timeout if user_timeout else EPHEMERAL_STARTUP_SECONDS):
+            err.print(f"temporary Prefect server for this run: {early.url} "
+                      "(`recite server` keeps one running for later runs)")
+            # It has no UI and stops with the run: no "View at" links (as Prefect's own).
+            no_ui = {} if settings.ui_url is not None else {PREFECT_UI_URL: ""}
+            return {PREFECT_API_URL: early.url, **no_ui}
+        err.print("[yellow]the temporary Prefect server did not answer; Prefect starts its own")
+        temporary_server.discard()
+    if user_timeout:
         return {}
     return {PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: EPHEMERAL_STARTUP_SECONDS}
 
