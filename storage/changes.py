@@ -13,10 +13,9 @@ import duckdb
 Kind = Literal["docs", "urls", "passages", "quotes", "tables"]
 
 
-def mark(con: duckdb.DuckDBPyConnection, kind: Kind, keys: str,
-         params: list[object] | None = None) -> None:
+def mark(con: duckdb.DuckDBPyConnection, kind: Kind, keys: str) -> None:
     """Mark the keys the query `keys` yields (one column) as changed."""
-    con.execute(f"INSERT INTO changed_{kind} SELECT * FROM ({keys})", params or [])
+    con.execute(f"INSERT INTO changed_{kind} SELECT * FROM ({keys})")
 
 
 def mark_values(con: duckdb.DuckDBPyConnection, kind: Kind, values: list[object]) -> None:
