@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from dedup import passage_key
-from extractors.content import EXTRACTOR, EXTRACTOR_VERSION, Extraction
+from extractors.content import EXTRACTOR, EXTRACTOR_VERSION, Extraction, Html
 from extractors.passages import split_passages
 from extractors.records import ExtractedDocument, Passage
 from extractors.urls import InvalidUrl, normalize_url
@@ -77,9 +77,22 @@ def _seed_reason(seed: SeedDocument) -> str:
     return f"{seed.row.status}: {', '.join(codes)}"
 
 
-def pages_to_extract(results: Sequence[FetchResult]) -> list[tuple[str, str]]:
-    """(html, url) of the results that carry a page."""
-    return [(r.text or "", r.final_url or r.url) for r in results if r.ok]
+def pages_to_extract(results: Sequence[FetchResult]) -> list[tuple[Html, str]]:
+    """(html, url) of the results that carry a page; html is the body when it is UTF-8.
+
+    A UTF-8 body decodes to the fetch's text with errors replaced, whatever way the
+    fetcher chose UTF-8 (fetching/charset.py: a strict decode that succeeded, or one
+    with replacement), so `extract_page` gets the same text from it; bytes pickle to
+    the extraction workers at memory speed, where a str is encoded on the way and
+    decoded again on arrival.
+    """
+    return [(_page_input(r), r.final_url or r.url) for r in results if r.ok]
+
+
+def _page_input(result: FetchResult) -> Html:
+    if result.charset == "utf-8" and result.body is not None:
+        return result.body
+    return result.text or ""
 
 
 def save_batch(
