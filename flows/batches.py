@@ -14,7 +14,7 @@ process writes DuckDB.
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -50,8 +50,11 @@ class Batches(Protocol):
         """Start fetching and extracting a batch; it proceeds while the caller awaits others."""
         ...
 
-    def sign(self, rows: Rows, params: MinHashParams) -> Signed:
-        """Signatures, band keys and shingle sets of (doc_id, sha256, text) rows."""
+    def sign(self, rows: Rows, params: MinHashParams, hashes: Mapping[str, int]) -> Signed:
+        """Signatures, band keys and shingle sets of (doc_id, sha256, text) rows.
+
+        `hashes`: the texts' normalized content hashes known already, by sha256.
+        """
         ...
 
 
@@ -114,9 +117,9 @@ class LocalBatches(_FetchHere):
     def _extract(self, results: list[FetchResult]) -> list[PrefectFuture[list[Extraction]]]:
         return [extract_batch.submit(self._pool, unwalked(results))]
 
-    def sign(self, rows: Rows, params: MinHashParams) -> Signed:
+    def sign(self, rows: Rows, params: MinHashParams, hashes: Mapping[str, int]) -> Signed:
         """Sign here, without a task run (which would cost more than the signing)."""
-        return sign_batch(rows, params)
+        return sign_batch(rows, params, hashes)
 
 
 class DaskBatches(_FetchHere):
@@ -135,10 +138,11 @@ class DaskBatches(_FetchHere):
             for part in split_evenly(pages_to_extract(results), self._parts)
         ]
 
-    def sign(self, rows: Rows, params: MinHashParams) -> Signed:
+    def sign(self, rows: Rows, params: MinHashParams, hashes: Mapping[str, int]) -> Signed:
         """Sign on a worker and wait for the result."""
+        known = {sha: hashes[sha] for _, sha, _ in rows if sha in hashes}
         signed: Signed = self._runner.submit(
-            sign_rows, {"rows": list(rows), "params": params}
+            sign_rows, {"rows": list(rows), "params": params, "content_hashes": known}
         ).result()
         return signed
 

@@ -5,7 +5,7 @@ next night (DESIGN.md): every task here uses NO_CACHE. Only I/O that can fail
 transiently retries (reading seed files); fetch retries happen per URL inside the fetcher.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar, cast
 
@@ -72,9 +72,12 @@ def extract_pages(pages: Sequence[tuple[Html, str]]) -> list[Extraction]:
 
 
 @task(name="sign-batch", cache_policy=NO_CACHE)
-def sign_rows(rows: Sequence[tuple[int, str, str]], params: MinHashParams) -> Signed:
+def sign_rows(
+    rows: Sequence[tuple[int, str, str]], params: MinHashParams,
+    content_hashes: Mapping[str, int] | None = None,
+) -> Signed:
     """Signatures, band keys and shingle sets of (doc_id, sha256, text) rows; runs anywhere."""
-    return sign_batch(rows, params)
+    return sign_batch(rows, params, content_hashes)
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE)

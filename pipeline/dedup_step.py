@@ -5,7 +5,7 @@ band index with them, verifies every candidate on exact shingle sets, then updat
 clusters of the documents whose pairs changed (storage/cluster_store.py).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -95,14 +95,25 @@ def signature_batch(rows: Sequence[tuple[int, str, str]], params: MinHashParams)
     return sign_batch(rows, params).batch
 
 
-def sign_batch(rows: Sequence[tuple[int, str, str]], params: MinHashParams) -> Signed:
-    """`signature_batch` and the rows' shingle sets."""
+def sign_batch(
+    rows: Sequence[tuple[int, str, str]], params: MinHashParams,
+    content_hashes: Mapping[str, int] | None = None,
+) -> Signed:
+    """`signature_batch` and the rows' shingle sets.
+
+    `content_hashes`: `content_hash` of texts by content_sha256, known already (those
+    found while storing them); the other rows' are computed.
+    """
+    known = content_hashes or {}
     sets = shingle_hash_sets([text for _, _, text in rows], params.shingle_size)
     sigs = signatures(sets, params)
     return Signed(SignatureBatch(
         doc_ids=[r[0] for r in rows],
         content_sha256=[r[1] for r in rows],
-        norm_content_hashes=[content_hash(r[2]) for r in rows],
+        norm_content_hashes=[
+            found if (found := known.get(sha)) is not None else content_hash(text)
+            for _, sha, text in rows
+        ],
         shingle_counts=[int(s.size) for s in sets],
         signatures=sigs,
         band_keys=band_keys(sigs, params),

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from dedup import passage_key
+from dedup import keys_and_content_hash, passage_key
 from extractors.content import EXTRACTOR, EXTRACTOR_VERSION, Extraction, Html
 from extractors.passages import split_passages
 from extractors.records import ExtractedDocument, Passage
@@ -31,6 +31,9 @@ class BatchReport:
     counts: tuple[tuple[Stage, str, int], ...]
     # Documents whose text the batch changed: the ones to sign for dedup.
     changed: tuple[int, ...] = ()
+    # (content_sha256, dedup.content_hash) of the texts stored, found while keying their
+    # passages: signing them needs it, and need not normalize the texts again (issue 20).
+    content_hashes: tuple[tuple[str, int], ...] = ()
 
 
 def now() -> datetime:
@@ -124,6 +127,7 @@ def save_batch(
         else:
             textless.append(archived_response(result))
     passages = [split_passages(doc.content.text) for doc in docs]
+    keyed = [keys_and_content_hash([p.text for p in ps]) for ps in passages]
     # A 304, or a 200 with the very body stored last time (fetching.records.Validators).
     unchanged = [(r.url, r.attempts[-1].started_at) for r in results
                  if r.outcome is Outcome.NOT_MODIFIED and r.attempts]
@@ -131,7 +135,7 @@ def save_batch(
     # the same rows as storing each result with `store_page`, in order.
     with store.transaction():
         store.save_fetches(run_id, results, gone_after_runs)
-        changed = store.save_documents(docs, passages, [passage_keys(p) for p in passages])
+        changed = store.save_documents(docs, passages, [keys for keys, _ in keyed])
         store.link_urls(links)
         vstore = VersionStore(store.con)
         versions = record_versions(vstore, run_id, observed, unchanged, at)
@@ -144,7 +148,8 @@ def save_batch(
         if n:
             counts[Stage.VERSIONS, kind] += n
     fresh = dict.fromkeys(doc.doc_id for doc, flag in zip(docs, changed, strict=True) if flag)
-    return BatchReport(_report(counts).counts, tuple(fresh))
+    hashes = {doc.content_sha256: h for doc, (_, h) in zip(docs, keyed, strict=True)}
+    return BatchReport(_report(counts).counts, tuple(fresh), tuple(hashes.items()))
 
 
 def extraction_reason(extraction: Extraction) -> str:
