@@ -29,6 +29,7 @@ from dedup.passages import (
     NEAR_REPEAT_JACCARD,
     PASSAGE_PARAMS,
     counts_for_repeats,
+    keys_and_content_hash,
     passage_hash,
     passage_key,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "counts_for_repeats",
     "datasketch_hashfunc",
     "jaccard",
+    "keys_and_content_hash",
     "normalize",
     "passage_hash",
     "passage_key",

@@ -260,6 +260,23 @@ def normalize(text: str) -> str:
     return _NON_WORD_RE.sub(" ", t).strip()
 
 
+def normalize_lines(lines: list[str]) -> list[str]:
+    """Return `normalize` of each of `lines` (strings without a line break), in one pass.
+
+    Rules 1 to 7 never act across a line break (NFKC is exact line by line, `_nfkc`;
+    the rest are per character, or join digits and apostrophes within a line), so they
+    run once over the lines joined by line breaks; only rules 8 and 9 run per line. The
+    same result as normalizing each line alone, with a few regular-expression calls per
+    text instead of per line (issue 20: a page has tens of passages).
+    """
+    if not lines:
+        return []
+    t = unicode_stage("\n".join(lines))
+    t = _APOSTROPHE_RE.sub("", t)
+    t = _NUMBER_RE.sub("0", t)
+    return [_NON_WORD_RE.sub(" ", line).strip() for line in t.split("\n")]
+
+
 def tokenized_text(text: str) -> str:
     """Return `normalize(text)` with characters of no-space scripts separated by single spaces."""
     return tokenized_normalized(normalize(text))

@@ -32,9 +32,11 @@ seed 001 ("Borrell says that any discussion between the US and Russia about
 security in Europe must lead the EU", 18 tokens) counts.
 """
 
+from collections.abc import Sequence
+
 from dedup.hashing import text_hash
 from dedup.minhash import MinHashParams
-from dedup.normalize import normalize, tokenize, tokenized_normalized
+from dedup.normalize import normalize, normalize_lines, tokenize, tokenized_normalized
 
 MIN_PASSAGE_TOKENS = 5
 PASSAGE_SHINGLE_SIZE = 3
@@ -59,3 +61,25 @@ def passage_key(text: str, min_tokens: int = MIN_PASSAGE_TOKENS) -> tuple[int, b
     tokens = tokenized_normalized(normalized)
     count = tokens.count(" ") + 1 if tokens else 0
     return text_hash(normalized), count >= max(min_tokens, 1)
+
+
+def keys_and_content_hash(
+    passages: Sequence[str], min_tokens: int = MIN_PASSAGE_TOKENS
+) -> tuple[list[tuple[int, bool]], int]:
+    """Return each passage's `passage_key` and the `content_hash` of their text, normalizing once.
+
+    `passages` must be a text's lines, whole and in order (several lines may make one
+    passage, joined by a space), as the extractor splits them, empty ones dropped. No
+    rule of `dedup.normalize` carries a token across a line break (NFKC is exact line by
+    line; numbers and apostrophes join only within a line), so the normalized text is
+    its passages' normalized forms joined by spaces: the same hash `content_hash` gives
+    the whole text, without normalizing it a second time (issue 20).
+    """
+    keys, parts = [], []
+    for normalized in normalize_lines([" ".join(p.split()) for p in passages]):
+        tokens = tokenized_normalized(normalized)
+        count = tokens.count(" ") + 1 if tokens else 0
+        keys.append((text_hash(normalized), count >= max(min_tokens, 1)))
+        if normalized:
+            parts.append(normalized)
+    return keys, text_hash(" ".join(parts))

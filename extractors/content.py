@@ -91,8 +91,19 @@ class Extraction:
     reason: str
 
 
-def extract_page(html: str, url: str | None = None) -> Extraction:
-    """Extract one page without ever raising: `reason` is 'ok', 'no_main_text' or an error."""
+# A page to extract: its text, or its body when the body is UTF-8 (decoded where extracted).
+Html = str | bytes
+
+
+def extract_page(html: Html, url: str | None = None) -> Extraction:
+    """Extract one page without ever raising: `reason` is 'ok', 'no_main_text' or an error.
+
+    `html` as bytes is UTF-8, decoded here with errors replaced: the flow sends a fetched
+    UTF-8 body to the extraction workers as it came, cheaper to pickle and to load than
+    its text, which that decoding gives back exactly (issue 20).
+    """
+    if isinstance(html, bytes):
+        html = html.decode("utf-8", "replace")
     try:
         document = extract_html(html, url)
     except Exception as exc:

@@ -3,6 +3,7 @@ minimum delay between request starts. One scheduler lives for one run, so the
 spacing holds across the flow's batches."""
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,45 @@ class _Host:
     last_start: float | None = None
 
 
+class Slots:
+    """A FIFO counting semaphore whose acquire and release cost O(1), however many wait.
+
+    asyncio.Semaphore.acquire scans every waiter (`locked()`) and removes its own future
+    from the middle of the queue: with hundreds of a run's fetches waiting for the global
+    slots, that scan was 3% of the flow process's CPU (issue 20). Here a release hands
+    its slot straight to the oldest waiter still waiting.
+    """
+
+    def __init__(self, value: int) -> None:
+        self._free = value
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self) -> None:
+        """Take a slot, waiting in turn for one if none is free."""
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            # Cancelled after a release handed it the slot: pass the slot on. (A waiter
+            # cancelled before is skipped by `release`, so it need not be removed.)
+            if waiter.done() and not waiter.cancelled():
+                self.release()
+            raise
+
+    def release(self) -> None:
+        """Give a slot back: to the oldest waiter still waiting, else to the pool."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+
 class HostScheduler:
     """Hands out request slots so no host is hammered and the run stays bounded."""
 
@@ -33,7 +73,7 @@ class HostScheduler:
         clock: Clock,
         sleep: Sleep,
     ) -> None:
-        self._global = asyncio.Semaphore(max(1, concurrency))
+        self._global = Slots(max(1, concurrency))
         self._per_host = max(1, per_host_concurrency)
         self._default_delay = per_host_delay
         self._clock = clock

@@ -14,7 +14,7 @@ process writes DuckDB.
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -26,11 +26,10 @@ from fetching.records import FetchRequest, FetchResult
 from flows import resources
 from flows.settings import IngestParameters
 from flows.tasks import extract_batch, extract_pages, fetch_batch, sign_rows, unwalked
-from pipeline.dedup_step import signature_batch
+from pipeline.dedup_step import Signed, sign_batch
 from pipeline.extraction import ExtractionPool
 from pipeline.steps import pages_to_extract
 from pipeline.timing import StageClock
-from storage.dedup_store import SignatureBatch
 
 Rows = Sequence[tuple[int, str, str]]
 T = TypeVar("T")
@@ -51,8 +50,11 @@ class Batches(Protocol):
         """Start fetching and extracting a batch; it proceeds while the caller awaits others."""
         ...
 
-    def sign(self, rows: Rows, params: MinHashParams) -> SignatureBatch:
-        """Signatures and band keys of (doc_id, sha256, text) rows."""
+    def sign(self, rows: Rows, params: MinHashParams, hashes: Mapping[str, int]) -> Signed:
+        """Signatures, band keys and shingle sets of (doc_id, sha256, text) rows.
+
+        `hashes`: the texts' normalized content hashes known already, by sha256.
+        """
         ...
 
 
@@ -115,9 +117,9 @@ class LocalBatches(_FetchHere):
     def _extract(self, results: list[FetchResult]) -> list[PrefectFuture[list[Extraction]]]:
         return [extract_batch.submit(self._pool, unwalked(results))]
 
-    def sign(self, rows: Rows, params: MinHashParams) -> SignatureBatch:
+    def sign(self, rows: Rows, params: MinHashParams, hashes: Mapping[str, int]) -> Signed:
         """Sign here, without a task run (which would cost more than the signing)."""
-        return signature_batch(rows, params)
+        return sign_batch(rows, params, hashes)
 
 
 class DaskBatches(_FetchHere):
@@ -136,12 +138,13 @@ class DaskBatches(_FetchHere):
             for part in split_evenly(pages_to_extract(results), self._parts)
         ]
 
-    def sign(self, rows: Rows, params: MinHashParams) -> SignatureBatch:
+    def sign(self, rows: Rows, params: MinHashParams, hashes: Mapping[str, int]) -> Signed:
         """Sign on a worker and wait for the result."""
-        batch: SignatureBatch = self._runner.submit(
-            sign_rows, {"rows": list(rows), "params": params}
+        known = {sha: hashes[sha] for _, sha, _ in rows if sha in hashes}
+        signed: Signed = self._runner.submit(
+            sign_rows, {"rows": list(rows), "params": params, "content_hashes": known}
         ).result()
-        return batch
+        return signed
 
 
 def split_evenly(items: Sequence[T], parts: int) -> list[list[T]]:

@@ -220,9 +220,10 @@ async def _store(run: _Run, batches: Batches, batch: InFlight, progress: RunProg
     # server ~35 ms of CPU, more than the work on 200 documents (it shows in the counts).
     minhash = MinHashParams()
     changed = list(report.changed)
+    hashes = dict(report.content_hashes)
 
     def sign(ids: Sequence[int]) -> tuple[int, int, int]:
-        signed = batches.sign(run.dstore.rows_to_sign(ids), minhash)
+        signed = batches.sign(run.dstore.rows_to_sign(ids), minhash, hashes)
         return save_and_verify(run.dstore, signed, minhash, now(), run.shingles)
 
     with run.clock.timed("dedup"):

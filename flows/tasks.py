@@ -5,7 +5,7 @@ next night (DESIGN.md): every task here uses NO_CACHE. Only I/O that can fail
 transiently retries (reading seed files); fetch retries happen per URL inside the fetcher.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar, cast
 
@@ -14,18 +14,18 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from dedup import MinHashParams
-from extractors.content import Extraction, extract_page
+from extractors.content import Extraction, Html, extract_page
 from fetching import Fetcher
 from fetching.memento import MementoResult, find_mementos
 from fetching.records import FetchRequest, FetchResult
 from pipeline import dedup_step, mementos, steps
-from pipeline.dedup_step import index_passages, signature_batch, update_clusters
+from pipeline.dedup_step import Signed, index_passages, sign_batch, update_clusters
 from pipeline.extraction import ExtractionPool
 from pipeline.isolation import Failures
 from pipeline.quotes import update_quotes
 from pipeline.seeds import SeedDocument, SeedLimits, discover, read_seed, skipped
 from pipeline.steps import BatchReport, now, pages_to_extract
-from storage.dedup_store import DedupStore, SignatureBatch
+from storage.dedup_store import DedupStore
 from storage.outcomes import DedupReason, PassageReason, Stage
 from storage.quotes import QuoteStore
 from storage.store import Store
@@ -66,15 +66,18 @@ async def fetch_batch(fetcher: Fetcher, requests: Sequence[FetchRequest]) -> lis
 
 
 @task(name="extract-pages", cache_policy=NO_CACHE)
-def extract_pages(pages: Sequence[tuple[str, str]]) -> list[Extraction]:
+def extract_pages(pages: Sequence[tuple[Html, str]]) -> list[Extraction]:
     """Extract (html, url) pages in this process (on a Dask worker, the worker is the pool)."""
     return [extract_page(html, url) for html, url in pages]
 
 
 @task(name="sign-batch", cache_policy=NO_CACHE)
-def sign_rows(rows: Sequence[tuple[int, str, str]], params: MinHashParams) -> SignatureBatch:
-    """Signatures and band keys of (doc_id, sha256, text) rows; pure, so it runs anywhere."""
-    return signature_batch(rows, params)
+def sign_rows(
+    rows: Sequence[tuple[int, str, str]], params: MinHashParams,
+    content_hashes: Mapping[str, int] | None = None,
+) -> Signed:
+    """Signatures, band keys and shingle sets of (doc_id, sha256, text) rows; runs anywhere."""
+    return sign_batch(rows, params, content_hashes)
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE)

@@ -5,7 +5,7 @@ band index with them, verifies every candidate on exact shingle sets, then updat
 clusters of the documents whose pairs changed (storage/cluster_store.py).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -62,29 +62,58 @@ def dedup_batch(
     One transaction, so a run killed in between never leaves signatures whose pairs were
     not verified (the next run would not sign those documents again).
     """
-    batch = signature_batch(dstore.rows_to_sign(doc_ids), params)
-    return save_and_verify(dstore, batch, params, now)
+    return save_and_verify(dstore, sign_batch(dstore.rows_to_sign(doc_ids), params), params, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A batch's signatures and the shingle sets they were computed from, in doc_ids' order.
+
+    Verification needs the same sets: handing them over saves shingling each new text
+    twice (issue 20).
+    """
+
+    batch: SignatureBatch
+    sets: tuple[U64Array, ...]
 
 
 def save_and_verify(
-    dstore: DedupStore, batch: SignatureBatch, params: MinHashParams, now: datetime,
+    dstore: DedupStore, signed: Signed, params: MinHashParams, now: datetime,
     cache: ShingleCache | None = None,
 ) -> tuple[int, int, int]:
     """Store computed signatures and verify their pairs in one transaction (see above)."""
+    batch = signed.batch
+    fresh = dict(zip(batch.doc_ids, signed.sets, strict=True))
     with dstore.transaction():
         dstore.save_signatures(batch, now)
-        candidates, pairs = verify_new(dstore, batch.doc_ids, params, now, cache)
+        candidates, pairs = verify_new(dstore, batch.doc_ids, params, now, cache, fresh)
     return len(batch.doc_ids), candidates, pairs
 
 
 def signature_batch(rows: Sequence[tuple[int, str, str]], params: MinHashParams) -> SignatureBatch:
     """Signatures and band keys of (doc_id, sha256, text) rows: pure computation, no store."""
+    return sign_batch(rows, params).batch
+
+
+def sign_batch(
+    rows: Sequence[tuple[int, str, str]], params: MinHashParams,
+    content_hashes: Mapping[str, int] | None = None,
+) -> Signed:
+    """`signature_batch` and the rows' shingle sets.
+
+    `content_hashes`: `content_hash` of texts by content_sha256, known already (those
+    found while storing them); the other rows' are computed.
+    """
+    known = content_hashes or {}
     sets = shingle_hash_sets([text for _, _, text in rows], params.shingle_size)
     sigs = signatures(sets, params)
-    return SignatureBatch(
+    return Signed(SignatureBatch(
         doc_ids=[r[0] for r in rows],
         content_sha256=[r[1] for r in rows],
-        norm_content_hashes=[content_hash(r[2]) for r in rows],
+        norm_content_hashes=[
+            found if (found := known.get(sha)) is not None else content_hash(text)
+            for _, sha, text in rows
+        ],
         shingle_counts=[int(s.size) for s in sets],
         signatures=sigs,
         band_keys=band_keys(sigs, params),
@@ -92,24 +121,27 @@ def signature_batch(rows: Sequence[tuple[int, str, str]], params: MinHashParams)
         seed=params.seed,
         shingle_size=params.shingle_size,
         params_fingerprint=params_fingerprint(params),
-    )
+    ), tuple(sets))
 
 
 def verify_new(
     dstore: DedupStore, doc_ids: Sequence[int], params: MinHashParams, now: datetime,
-    cache: ShingleCache | None = None,
+    cache: ShingleCache | None = None, fresh: dict[int, U64Array] | None = None,
 ) -> tuple[int, int]:
     """Verify the candidates and exact duplicates of `doc_ids`; return (candidates, pairs).
 
     `cache` holds shingle sets of documents verified before (not of `doc_ids`, whose
-    text is new): only the sets it lacks are computed from the stored texts.
+    text is new), `fresh` the sets of `doc_ids` computed when signing them: only the sets
+    neither holds are computed from the stored texts.
     """
     candidates = dstore.candidate_pairs(doc_ids)
     exact = set(dstore.exact_pairs(doc_ids))
     involved = sorted({d for pair in (*candidates, *exact) for d in pair})
     if cache is not None:
         cache.discard(doc_ids)
-    known = {d: s for d in involved if cache is not None and (s := cache.get(d)) is not None}
+    fresh = fresh or {}
+    known = {d: s for d in involved if (s := fresh.get(d)) is not None
+             or (cache is not None and (s := cache.get(d)) is not None)}
     missing = [d for d in involved if d not in known]
     sets: dict[int, U64Array] = {}
     # In slices: a document with many stored near-duplicates brings all of them, and the
@@ -119,7 +151,7 @@ def verify_new(
         computed = shingle_hash_sets(list(texts.values()), params.shingle_size)
         sets.update(zip(texts, computed, strict=True))
     if cache is not None:
-        for doc_id, shingles in sets.items():
+        for doc_id, shingles in (*sets.items(), *((d, known[d]) for d in doc_ids if d in known)):
             cache.put(doc_id, shingles)
     sets.update(known)
     found = verify(candidates, sets, STORED_PAIR_MIN_JACCARD)

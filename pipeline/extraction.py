@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from extractors.content import Extraction, ExtractReason, extract_page
+from extractors.content import Extraction, ExtractReason, Html, extract_page
 
 # Below this many pages a batch is extracted in-process: starting workers costs more.
 _MIN_PARALLEL = 8
@@ -23,7 +23,7 @@ class ExtractionPool:
         self.workers = workers or os.cpu_count() or 1
         self._pool: ProcessPoolExecutor | None = None
 
-    def extract(self, pages: Sequence[tuple[str, str]]) -> list[Extraction]:
+    def extract(self, pages: Sequence[tuple[Html, str]]) -> list[Extraction]:
         """Extract (html, url) pairs, in order; a crashed worker fails only its batch's pages."""
         if self.workers == 1 or len(pages) < _MIN_PARALLEL:
             return [extract_page(html, url) for html, url in pages]

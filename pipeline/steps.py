@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from dedup import passage_key
-from extractors.content import EXTRACTOR, EXTRACTOR_VERSION, Extraction
+from dedup import keys_and_content_hash, passage_key
+from extractors.content import EXTRACTOR, EXTRACTOR_VERSION, Extraction, Html
 from extractors.passages import split_passages
 from extractors.records import ExtractedDocument, Passage
 from extractors.urls import InvalidUrl, normalize_url
@@ -31,6 +31,9 @@ class BatchReport:
     counts: tuple[tuple[Stage, str, int], ...]
     # Documents whose text the batch changed: the ones to sign for dedup.
     changed: tuple[int, ...] = ()
+    # (content_sha256, dedup.content_hash) of the texts stored, found while keying their
+    # passages: signing them needs it, and need not normalize the texts again (issue 20).
+    content_hashes: tuple[tuple[str, int], ...] = ()
 
 
 def now() -> datetime:
@@ -77,9 +80,22 @@ def _seed_reason(seed: SeedDocument) -> str:
     return f"{seed.row.status}: {', '.join(codes)}"
 
 
-def pages_to_extract(results: Sequence[FetchResult]) -> list[tuple[str, str]]:
-    """(html, url) of the results that carry a page."""
-    return [(r.text or "", r.final_url or r.url) for r in results if r.ok]
+def pages_to_extract(results: Sequence[FetchResult]) -> list[tuple[Html, str]]:
+    """(html, url) of the results that carry a page; html is the body when it is UTF-8.
+
+    A UTF-8 body decodes to the fetch's text with errors replaced, whatever way the
+    fetcher chose UTF-8 (fetching/charset.py: a strict decode that succeeded, or one
+    with replacement), so `extract_page` gets the same text from it; bytes pickle to
+    the extraction workers at memory speed, where a str is encoded on the way and
+    decoded again on arrival.
+    """
+    return [(_page_input(r), r.final_url or r.url) for r in results if r.ok]
+
+
+def _page_input(result: FetchResult) -> Html:
+    if result.charset == "utf-8" and result.body is not None:
+        return result.body
+    return result.text or ""
 
 
 def save_batch(
@@ -111,6 +127,7 @@ def save_batch(
         else:
             textless.append(archived_response(result))
     passages = [split_passages(doc.content.text) for doc in docs]
+    keyed = [keys_and_content_hash([p.text for p in ps]) for ps in passages]
     # A 304, or a 200 with the very body stored last time (fetching.records.Validators).
     unchanged = [(r.url, r.attempts[-1].started_at) for r in results
                  if r.outcome is Outcome.NOT_MODIFIED and r.attempts]
@@ -118,7 +135,7 @@ def save_batch(
     # the same rows as storing each result with `store_page`, in order.
     with store.transaction():
         store.save_fetches(run_id, results, gone_after_runs)
-        changed = store.save_documents(docs, passages, [passage_keys(p) for p in passages])
+        changed = store.save_documents(docs, passages, [keys for keys, _ in keyed])
         store.link_urls(links)
         vstore = VersionStore(store.con)
         versions = record_versions(vstore, run_id, observed, unchanged, at)
@@ -131,7 +148,8 @@ def save_batch(
         if n:
             counts[Stage.VERSIONS, kind] += n
     fresh = dict.fromkeys(doc.doc_id for doc, flag in zip(docs, changed, strict=True) if flag)
-    return BatchReport(_report(counts).counts, tuple(fresh))
+    hashes = {doc.content_sha256: h for doc, (_, h) in zip(docs, keyed, strict=True)}
+    return BatchReport(_report(counts).counts, tuple(fresh), tuple(hashes.items()))
 
 
 def extraction_reason(extraction: Extraction) -> str:

@@ -8,6 +8,7 @@ table's columns are the ones its record declares.
 
 import dataclasses
 import functools
+import operator
 import types
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -34,7 +35,17 @@ class Column:
 
     def value(self, record: object) -> object:
         """This column's value in `record`."""
-        return functools.reduce(getattr, self.path, record)
+        return self.getter()(record)
+
+    def getter(self) -> "operator.attrgetter[object]":
+        """A function of a record giving this column's value (C speed: a batch's tables
+        take hundreds of thousands of values, issue 20)."""
+        return _getter(self.path)
+
+
+@functools.cache
+def _getter(path: tuple[str, ...]) -> "operator.attrgetter[object]":
+    return operator.attrgetter(".".join(path))
 
 
 @functools.cache
@@ -97,7 +108,7 @@ def arrow_table(
     """The records as an Arrow table of their columns but `skip`; `types_of` overrides types."""
     overrides = types_of or {}
     return pa.table({
-        c.name: pa.array([c.value(r) for r in rows], overrides.get(c.name) or _arrow_type(c))
+        c.name: pa.array(list(map(c.getter(), rows)), overrides.get(c.name) or _arrow_type(c))
         for c in columns(record) if c.name not in skip
     })
 

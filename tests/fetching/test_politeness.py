@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from fetching import FetchRequest, Outcome
-from fetching.politeness import HostScheduler
+from fetching.politeness import HostScheduler, Slots
 from tests.fetching.conftest import SLACK, Harness, gaps
 
 pytestmark = pytest.mark.anyio
@@ -200,3 +200,52 @@ def _peak(harness: Harness, hosts: list[str]) -> int:
         level += step
         peak = max(peak, level)
     return peak
+
+
+# --- Slots: the global limit's O(1) FIFO semaphore (issue 20) ----------------------------
+
+
+async def test_slots_are_handed_out_in_order_and_never_exceed_the_limit() -> None:
+    slots = Slots(2)
+    order: list[int] = []
+    held = peak = 0
+
+    async def one(n: int) -> None:
+        nonlocal held, peak
+        await slots.acquire()
+        held += 1
+        peak = max(peak, held)
+        order.append(n)
+        await asyncio.sleep(0)
+        held -= 1
+        slots.release()
+
+    await asyncio.gather(*(one(n) for n in range(20)))
+    assert order == list(range(20)) and peak == 2
+
+
+async def test_a_waiter_cancelled_before_its_turn_is_skipped() -> None:
+    slots = Slots(1)
+    await slots.acquire()
+    cancelled = asyncio.ensure_future(slots.acquire())
+    waiting = asyncio.ensure_future(slots.acquire())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await asyncio.sleep(0)
+    slots.release()
+    await asyncio.wait_for(waiting, 5)  # the slot went past the cancelled waiter
+    assert cancelled.cancelled()
+    slots.release()
+    await asyncio.wait_for(slots.acquire(), 5)  # and came back: nothing was lost
+
+
+async def test_a_waiter_cancelled_after_being_handed_a_slot_passes_it_on() -> None:
+    slots = Slots(1)
+    await slots.acquire()
+    first = asyncio.ensure_future(slots.acquire())
+    second = asyncio.ensure_future(slots.acquire())
+    await asyncio.sleep(0)
+    slots.release()  # hands the slot to `first`, which has not run yet
+    first.cancel()
+    await asyncio.wait_for(second, 5)
+    assert first.cancelled()

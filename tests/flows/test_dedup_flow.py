@@ -6,6 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dedup import content_hash
 from flows.ingest import ingest
 from flows.settings import IngestParameters
 from tests.flows.test_ingest import params, query
@@ -57,6 +58,12 @@ def test_near_duplicates_clusters_and_boilerplate(tmp_path: Path, site: Site) ->
     )
     assert boiler == [(3, 3, 1, True)]
     assert summary.count("dedup", "signed") == 8  # 2 seeds and 6 pages
+    # Pages are signed with the content hash found while their passages were keyed
+    # (issue 20), seeds with one computed when signing: both what content_hash gives.
+    signed = query(p.db, "SELECT d.kind, d.text, s.norm_content_hash FROM documents d "
+                         "JOIN doc_signatures s USING (doc_id)")
+    assert {kind for kind, _, _ in signed} == {"page", "seed"}
+    assert all(h == content_hash(text) for _, text, h in signed)
 
 
 def test_incremental_second_run_signs_nothing_and_keeps_results(tmp_path: Path, site: Site) -> None:

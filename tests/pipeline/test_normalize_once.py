@@ -1,0 +1,60 @@
+"""A stored text is normalized once: its passage keys and its content hash come from one pass."""
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dedup import MinHashParams, content_hash, keys_and_content_hash, normalize, passage_key
+from dedup.normalize import normalize_lines
+from extractors.passages import looks_hard_wrapped, split_passages
+from pipeline.dedup_step import sign_batch
+
+# Characters that normalization treats specially, mixed into arbitrary Unicode.
+SPECIAL = list("\n\n\n \t\r-.,:/'’´0123456789aé\u0301\u00ad\u3000\u309b\u093f#*>ß\u2028\x85日本")
+CHARS = st.one_of(st.characters(), st.sampled_from(SPECIAL))
+LINE = st.text(CHARS, min_size=40, max_size=60).map(lambda s: s.replace("\n", " "))
+
+
+def check(text: str) -> None:
+    passages = [p.text for p in split_passages(text)]
+    keys, hashed = keys_and_content_hash(passages)
+    assert keys == [passage_key(p) for p in passages]
+    assert hashed == content_hash(text)
+
+
+@settings(max_examples=3000, suppress_health_check=list(HealthCheck))
+@given(st.text(CHARS, max_size=80))
+def test_any_text(text: str) -> None:
+    check(text)
+
+
+@settings(max_examples=500, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(LINE, st.just(""), st.just("# Head"), st.just("- item 1.2")),
+                min_size=3, max_size=12))
+def test_hard_wrapped_and_markdown_like_texts(lines: list[str]) -> None:
+    check("\n".join(lines))
+
+
+def test_hard_wrapped_text_joins_lines_into_passages() -> None:
+    text = "\n".join(["Ceasefire talks in Geneva ended on 10 Jan 2022 without a deal, " * 1] * 4
+                     + ["", "Officials said the next round would be in Vienna, on 1.3.2022."])
+    assert looks_hard_wrapped(text) and len(split_passages(text)) == 2
+    check(text)
+
+
+def test_signing_takes_the_known_hash_and_computes_the_others() -> None:
+    rows = [(1, "sha-known", "Talks ended without a deal"), (2, "sha-other", "Another text here")]
+    signed = sign_batch(rows, MinHashParams(), {"sha-known": 12345})
+    assert signed.batch.norm_content_hashes == [12345, content_hash("Another text here")]
+
+
+@settings(max_examples=2000, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.text(CHARS, max_size=30), max_size=8))
+def test_keys_of_any_passages_are_their_passage_keys(passages: list[str]) -> None:
+    keys, _ = keys_and_content_hash(passages)
+    assert keys == [passage_key(p) for p in passages]
+
+
+@settings(max_examples=2000, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.text(CHARS, max_size=30).map(lambda s: s.replace("\n", " ")), max_size=8))
+def test_lines_normalized_together_as_each_alone(lines: list[str]) -> None:
+    assert normalize_lines(lines) == [normalize(line) for line in lines]
