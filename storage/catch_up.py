@@ -19,9 +19,11 @@ attached read-only:
 So the catch-up costs what the night changed. It then checks the result against `<db>`
 (row counts of every table; every row when the file is small or RECITE_CATCH_UP_STRICT is
 set, as the test suite does) and renames `<db>.stale` to `<db>.work`. When it cannot
-(no stale file, a client still has it open, the two states do not follow each other, a
-schema migration in between) or the check finds a difference, the run copies `<db>`
-as before: slower, never wrong.
+(no stale file, a client still has it open, a client wrote into one of the two files
+since it was published, the two states do not follow each other, a schema migration in
+between) or the check finds a difference, the run copies `<db>` as before: slower,
+never wrong. A DuckDB that refuses a key deleted and inserted again in one transaction
+(before 1.2) fails the catch-up, and so copies too.
 """
 
 import contextlib
