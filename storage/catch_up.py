@@ -22,8 +22,8 @@ set, as the test suite does) and renames `<db>.stale` to `<db>.work`. When it ca
 (no stale file, a client still has it open, a client wrote into one of the two files
 since it was published, the two states do not follow each other, a schema migration in
 between) or the check finds a difference, the run copies `<db>` as before: slower,
-never wrong. A DuckDB that refuses a key deleted and inserted again in one transaction
-(before 1.2) fails the catch-up, and so copies too.
+never wrong. Any DuckDB error during the catch-up (say, an older writer that refuses a
+key deleted and inserted again in one transaction) makes the run copy too.
 """
 
 import contextlib
