@@ -36,7 +36,7 @@ from typing import Literal
 import duckdb
 
 from storage.changes import Kind
-from storage.files import sql_literal
+from storage.files import sql_literal, wal_path
 from storage.schema_publish import CHANGED_KINDS, PUBLISH_STATE
 
 # A file smaller than this is checked row by row after a catch-up, not by counts only.
@@ -172,16 +172,15 @@ def catch_up(db_path: Path, work_path: Path, memory_limit: str | None = None) ->
         _discard(stale)
         return Preparation("copied", reason)
     # The WAL first: a file renamed without it would be the state before the catch-up.
-    wal = stale.with_name(stale.name + ".wal")
-    if wal.exists():
-        os.replace(wal, work_path.with_name(work_path.name + ".wal"))
+    if wal_path(stale).exists():
+        os.replace(wal_path(stale), wal_path(work_path))
     os.replace(stale, work_path)
     _stamp_path(stale).unlink(missing_ok=True)
     return Preparation("caught_up", seconds=time.monotonic() - started)
 
 
 def _discard(stale: Path) -> None:
-    for path in (stale, stale.with_name(stale.name + ".wal"), _stamp_path(stale)):
+    for path in (stale, wal_path(stale), _stamp_path(stale)):
         with contextlib.suppress(OSError):
             path.unlink()
 

@@ -20,6 +20,14 @@ from storage.changes import mark, mark_table, mark_values
 from storage.columns import arrow_table, from_row, named_rows, select_list
 
 
+def cluster_mates(ids: str) -> str:
+    """A query of every member of a cluster holding a document of the subquery `ids`."""
+    return (
+        "SELECT doc_id FROM clusters WHERE cluster_id IN "
+        f"(SELECT cluster_id FROM clusters WHERE doc_id IN {ids})"
+    )
+
+
 def mark_changed(con: duckdb.DuckDBPyConnection, ids: str, with_cluster_mates: bool = False) -> None:
     """Mark the documents of the subquery `ids` and their pair partners for the next update.
 
@@ -27,11 +35,7 @@ def mark_changed(con: duckdb.DuckDBPyConnection, ids: str, with_cluster_mates: b
     `with_cluster_mates` also marks every member of a cluster holding one of them, for
     callers that delete those clusters.
     """
-    mates = (
-        f" UNION SELECT doc_id FROM clusters WHERE cluster_id IN "
-        f"(SELECT cluster_id FROM clusters WHERE doc_id IN {ids})"
-        if with_cluster_mates else ""
-    )
+    mates = f" UNION {cluster_mates(ids)}" if with_cluster_mates else ""
     con.execute(
         f"INSERT INTO cluster_dirty SELECT * FROM {ids} "
         f"UNION SELECT doc_b FROM duplicate_pairs WHERE doc_a IN {ids} "
@@ -75,8 +79,7 @@ class ClusterStore:
                 f"""
                 SELECT doc_b FROM duplicate_pairs WHERE jaccard >= ? AND doc_a IN {ids}
                 UNION SELECT doc_a FROM duplicate_pairs WHERE jaccard >= ? AND doc_b IN {ids}
-                UNION SELECT doc_id FROM clusters WHERE cluster_id IN
-                    (SELECT cluster_id FROM clusters WHERE doc_id IN {ids})
+                UNION {cluster_mates(ids)}
                 """,
                 [threshold, threshold],
             ).fetchall()

@@ -34,7 +34,7 @@ from storage.catch_up import (
     stamp,
 )
 from storage.errors import DatabaseLocked, DatabaseUnavailable, PublishError, StorageError
-from storage.files import replace_durably, sql_literal
+from storage.files import replace_durably, sql_literal, wal_path
 from storage.schema import migrate
 from storage.tx import transaction
 
@@ -86,8 +86,7 @@ class WorkingDatabase:
         if not os.access(self.db_path.parent, os.W_OK):
             raise DatabaseUnavailable(f"cannot write in {self.db_path.parent}")
         with write_errors(self.work_path):
-            fresh = self.db_path.exists() and not self.work_path.exists()
-            if fresh:
+            if self.db_path.exists() and not self.work_path.exists():
                 self.preparation = self._from_published()
             elif self.work_path.exists():
                 self.preparation = Preparation("resumed")
@@ -104,12 +103,12 @@ class WorkingDatabase:
             migrate(self._con)
             if inline and not has_inline_bodies(self._con):  # migration 50 moved them
                 # Dropping the column leaves its blocks in the file: rewrite it, so the
-                # file that publishing copies holds no bodies.
+                # database holds no bodies.
                 self._con.execute("CHECKPOINT")
                 self._con.close()
                 convert_storage(self.work_path)
                 self._con = _connect(self.work_path)
-            if fresh:
+            if self.preparation.how == "copied":  # a catch-up reset them in its transaction
                 with transaction(self._con):
                     reset_marks(self._con)
         return self
@@ -117,7 +116,7 @@ class WorkingDatabase:
     def _from_published(self) -> Preparation:
         """Make the working file from the published state: caught up, or else copied."""
         # No working file: a WAL beside its name is left from a killed catch-up or copy.
-        self.work_path.with_name(self.work_path.name + ".wal").unlink(missing_ok=True)
+        wal_path(self.work_path).unlink(missing_ok=True)
         prepared = catch_up(self.db_path, self.work_path, self.memory_limit)
         if prepared.how == "caught_up":
             return prepared
@@ -205,7 +204,7 @@ def convert_storage(path: Path) -> None:
     original whole.
     """
     tmp = path.with_name(path.name + ".convert")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+    for leftover in (tmp, wal_path(tmp)):
         leftover.unlink(missing_ok=True)
     con = duckdb.connect()
     try:
@@ -285,7 +284,7 @@ def _drop_client_wal(db_path: Path) -> None:
     client disconnects. Failing to remove it does not fail the run that just published.
     """
     with contextlib.suppress(OSError):
-        db_path.with_name(db_path.name + ".wal").unlink()
+        wal_path(db_path).unlink()
 
 
 def _remove_stale_copies(dst: Path) -> None:

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from dedup.verify import DuplicatePair
 from storage.changes import mark, mark_values
-from storage.cluster_store import mark_changed, mark_pairs
+from storage.cluster_store import cluster_mates, mark_changed, mark_pairs
 from storage.columns import from_row, named_rows, select_list
 from storage.tx import transaction
 
@@ -170,11 +170,10 @@ class DedupStore:
         if not doc_ids:
             return
         with self._registered("edited_ids", self._ids_table(doc_ids)):
-            mark_changed(self.con, "(SELECT id FROM edited_ids)", with_cluster_mates=True)
+            edited = "(SELECT id FROM edited_ids)"
+            mark_changed(self.con, edited, with_cluster_mates=True)
             # Their clusters go whole: every member's clusters row changes.
-            mark(self.con, "docs", "SELECT id FROM edited_ids UNION SELECT doc_id FROM clusters "
-                 "WHERE cluster_id IN (SELECT cluster_id FROM clusters "
-                 "WHERE doc_id IN (SELECT id FROM edited_ids))")
+            mark(self.con, "docs", f"{edited} UNION {cluster_mates(edited)}")
             self.con.execute("DELETE FROM doc_bands WHERE doc_id IN (SELECT id FROM edited_ids)")
             self.con.execute(
                 "DELETE FROM duplicate_pairs WHERE doc_a IN (SELECT id FROM edited_ids) "

@@ -21,6 +21,11 @@ def replace_durably(
         os.close(fd)
 
 
+def wal_path(path: Path) -> Path:
+    """The write-ahead log DuckDB keeps beside the database file `path`."""
+    return path.with_name(path.name + ".wal")
+
+
 def sql_literal(text: str) -> str:
     """A SQL string literal (a path in COPY or ATTACH, which take no parameters)."""
     return "'" + text.replace("'", "''") + "'"
