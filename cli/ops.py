@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from deployments.serve import AlertWindowHours
+
 
 def prefect_cleanup_command(
     older_than_days: Annotated[
@@ -35,12 +37,7 @@ def alerts_command(
         typer.Option("--alert-webhook", help="URL that gets the JSON POSTs. Env "
                      "RECITE_ALERT_WEBHOOK; empty: remove the alerts.", show_default=False),
     ] = None,
-    window_hours: Annotated[
-        float | None,
-        typer.Option("--alert-window-hours", help="Alert when no nightly run completed this "
-                     "many hours after the last that did. Env RECITE_ALERT_WINDOW_HOURS; "
-                     "default 26.", show_default=False),
-    ] = None,
+    window_hours: AlertWindowHours = None,
 ) -> None:
     """Install the alerts of ingest/nightly on the Prefect server (PREFECT_API_URL).
 

@@ -24,7 +24,6 @@ from cli.output import err
 # Prefect's 20 s default fails a first run on a loaded machine (issue 20).
 EPHEMERAL_STARTUP_SECONDS = 120
 _TIMEOUT_NAME = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
-_PID_FILE = "server.pid"  # prefect/cli/_server_utils.py SERVER_PID_FILE_NAME
 
 
 def run_settings() -> dict[Any, Any]:
@@ -76,7 +75,7 @@ def background_server() -> str | None:
     from prefect.settings import get_current_settings
 
     settings = get_current_settings()
-    if not (Path(settings.home) / _PID_FILE).exists():
+    if not (Path(settings.home) / temporary_server.PID_FILE).exists():
         return None
     host = settings.server.api.host
     host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host

@@ -47,6 +47,7 @@ _RUN_ONLY_DEFAULTS = {
     "PREFECT_API_BLOCKS_REGISTER_ON_START": "false",
     "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false",
 }
+PID_FILE = "server.pid"  # prefect/cli/_server_utils.py SERVER_PID_FILE_NAME
 _STOP_SECONDS = 5  # as Prefect's SubprocessASGIServer.stop
 
 
@@ -138,7 +139,7 @@ def _wanted(args: list[str]) -> bool:
         if os.environ.get(name, "").strip().lower() in ("0", "false", "no", "off"):
             return False
     home = Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
-    if _background_server_alive(home / "server.pid"):  # prefect/cli/_server_utils.py
+    if _background_server_alive(home / PID_FILE):
         return False
     return "PREFECT_API_URL" not in _active_profile(home)
 

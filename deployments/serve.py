@@ -182,6 +182,15 @@ def serve(
     prefect_serve(*build_deployments(serve_settings, params), pause_on_shutdown=True)
 
 
+# `recite serve` and `recite alerts` (cli/ops.py) take the same option.
+AlertWindowHours = Annotated[
+    float | None,
+    typer.Option("--alert-window-hours", help="Alert when no nightly run completed this "
+                 "many hours after the last that did. Env RECITE_ALERT_WINDOW_HOURS; "
+                 "default 26.", show_default=False),
+]
+
+
 def serve_command(
     cron: Annotated[
         str | None,
@@ -212,12 +221,7 @@ def serve_command(
                      "(README: Alerts). Env RECITE_ALERT_WEBHOOK; default: no alerts.",
                      show_default=False),
     ] = None,
-    alert_window_hours: Annotated[
-        float | None,
-        typer.Option("--alert-window-hours", help="Alert when no nightly run completed this "
-                     "many hours after the last that did. Env RECITE_ALERT_WINDOW_HOURS; "
-                     "default 26.", show_default=False),
-    ] = None,
+    alert_window_hours: AlertWindowHours = None,
     resume_attempts: Annotated[
         int | None,
         typer.Option("--resume-attempts", help="Start a crashed or timed-out run again, up to "

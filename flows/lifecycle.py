@@ -71,15 +71,14 @@ async def writing_run(
 
 def log_preparation(wdb: WorkingDatabase) -> None:
     """Say how the working file was made: resumed, new, caught up or copied (and why)."""
-    how = wdb.preparation
+    how, logger = wdb.preparation, get_run_logger()
     if how.how == "caught_up":
-        get_run_logger().info("working file: the file published before, caught up in %.2f s",
-                              how.seconds)
+        logger.info("working file: the file published before, caught up in %.2f s", how.seconds)
     elif how.how == "copied":
-        get_run_logger().info("working file: copied from %s in %.2f s (not caught up: %s)",
-                              wdb.db_path.name, how.seconds, how.reason)
+        logger.info("working file: copied from %s in %.2f s (not caught up: %s)",
+                    wdb.db_path.name, how.seconds, how.reason)
     else:
-        get_run_logger().info("working file: %s", how.how)
+        logger.info("working file: %s", how.how)
 
 
 def run_id_now() -> str:
