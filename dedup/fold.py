@@ -40,7 +40,7 @@ from dedup.normalize import APOSTROPHE, NUMBER_JOINER, SEPARATOR, char_class_tab
 
 END = "\uffff"
 """Ends each text in a batch: a noncharacter, so a separator that no rule changes."""
-_END_CP = 0xFFFF
+END_CP = 0xFFFF
 # Table value meaning "look this code point up in `_expansion`". U+FFFE is a
 # noncharacter too; its own entry is this marker, so it is looked up as well.
 _SPECIAL = 0xFFFE
@@ -104,7 +104,7 @@ def fold_table() -> U32Array:
         expansion = _expansion(cp)
         if expansion is not None and len(expansion) == 1 and expansion[0] < _BMP:
             table[cp] = expansion[0]
-    table[_END_CP] = _END_CP
+    table[END_CP] = END_CP
     table.setflags(write=False)
     return table
 
@@ -132,7 +132,7 @@ def _merge(texts: Sequence[str], fast: list[int], folded: U32Array, slow: set[in
     `folded` holds the texts of `fast` (sorted indices), each ended by U+FFFF;
     a text in both is dropped from it and replaced.
     """
-    ends = [0, *(np.flatnonzero(folded == _END_CP) + 1).tolist()]
+    ends = [0, *(np.flatnonzero(folded == END_CP) + 1).tolist()]
     pieces: list[U32Array] = []
     done = 0  # how much of `folded` is in pieces
     for i in sorted(slow):

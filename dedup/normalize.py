@@ -254,10 +254,12 @@ def unicode_stage(text: str) -> str:
 
 def normalize(text: str) -> str:
     """Return the normalized form of `text` described in the module docstring."""
-    t = unicode_stage(text)
-    t = _APOSTROPHE_RE.sub("", t)
-    t = _NUMBER_RE.sub("0", t)
-    return _NON_WORD_RE.sub(" ", t).strip()
+    return _NON_WORD_RE.sub(" ", _rules_1_to_7(text)).strip()
+
+
+def _rules_1_to_7(text: str) -> str:
+    """Unicode stage, apostrophes dropped, digit runs as one 0: what no line break stops."""
+    return _NUMBER_RE.sub("0", _APOSTROPHE_RE.sub("", unicode_stage(text)))
 
 
 def normalize_lines(lines: list[str]) -> list[str]:
@@ -271,9 +273,7 @@ def normalize_lines(lines: list[str]) -> list[str]:
     """
     if not lines:
         return []
-    t = unicode_stage("\n".join(lines))
-    t = _APOSTROPHE_RE.sub("", t)
-    t = _NUMBER_RE.sub("0", t)
+    t = _rules_1_to_7("\n".join(lines))
     return [_NON_WORD_RE.sub(" ", line).strip() for line in t.split("\n")]
 
 

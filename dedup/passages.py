@@ -57,7 +57,11 @@ def counts_for_repeats(text: str, min_tokens: int = MIN_PASSAGE_TOKENS) -> bool:
 
 def passage_key(text: str, min_tokens: int = MIN_PASSAGE_TOKENS) -> tuple[int, bool]:
     """Return (`passage_hash`, `counts_for_repeats`) of a passage, normalizing it once."""
-    normalized = normalize(text)
+    return _key(normalize(text), min_tokens)
+
+
+def _key(normalized: str, min_tokens: int) -> tuple[int, bool]:
+    """`passage_key` of an already normalized passage."""
     tokens = tokenized_normalized(normalized)
     count = tokens.count(" ") + 1 if tokens else 0
     return text_hash(normalized), count >= max(min_tokens, 1)
@@ -77,9 +81,7 @@ def keys_and_content_hash(
     """
     keys, parts = [], []
     for normalized in normalize_lines([" ".join(p.split()) for p in passages]):
-        tokens = tokenized_normalized(normalized)
-        count = tokens.count(" ") + 1 if tokens else 0
-        keys.append((text_hash(normalized), count >= max(min_tokens, 1)))
+        keys.append(_key(normalized, min_tokens))
         if normalized:
             parts.append(normalized)
     return keys, text_hash(" ".join(parts))

@@ -17,7 +17,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-from dedup.fold import staged_code_points
+from dedup.fold import END_CP, staged_code_points
 from dedup.hashing import U64Array, span_hashes
 from dedup.normalize import (
     APOSTROPHE,
@@ -28,12 +28,10 @@ from dedup.normalize import (
     WORD,
     char_class_table,
     no_space_astral_ranges,
-    unicode_stage,
 )
 
 _TABLE = char_class_table()
 _ZERO = ord("0")
-_END_CP = 0xFFFF
 
 
 @cache
@@ -82,11 +80,6 @@ def _replace_numbers(
     return cps, classes
 
 
-def code_points(text: str) -> npt.NDArray[np.uint32]:
-    """Return the code points of the Unicode stage of `text` as a uint32 array."""
-    return np.frombuffer(unicode_stage(text).encode("utf-32-le"), dtype=np.uint32)
-
-
 def batch_token_hashes(texts: Sequence[str]) -> tuple[U64Array, npt.NDArray[np.intp]]:
     """Return the token hashes of all `texts` concatenated, and the (n+1) token offsets per text."""
     # One array for the whole batch: a dozen numpy calls per batch instead of
@@ -103,7 +96,7 @@ def batch_token_hashes(texts: Sequence[str]) -> tuple[U64Array, npt.NDArray[np.i
     cps, classes = _replace_numbers(cps, classes)
     starts, ends = _token_bounds(classes)
     hashes = span_hashes(cps, starts, ends)
-    text_ends = np.flatnonzero(cps == _END_CP)
+    text_ends = np.flatnonzero(cps == END_CP)
     offsets = np.zeros(n + 1, dtype=np.intp)
     offsets[1:] = np.searchsorted(starts, text_ends)
     return hashes, offsets

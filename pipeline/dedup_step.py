@@ -90,16 +90,12 @@ def save_and_verify(
     return len(batch.doc_ids), candidates, pairs
 
 
-def signature_batch(rows: Sequence[tuple[int, str, str]], params: MinHashParams) -> SignatureBatch:
-    """Signatures and band keys of (doc_id, sha256, text) rows: pure computation, no store."""
-    return sign_batch(rows, params).batch
-
-
 def sign_batch(
     rows: Sequence[tuple[int, str, str]], params: MinHashParams,
     content_hashes: Mapping[str, int] | None = None,
 ) -> Signed:
-    """`signature_batch` and the rows' shingle sets.
+    """Signatures and band keys of (doc_id, sha256, text) rows, and their shingle sets:
+    pure computation, no store.
 
     `content_hashes`: `content_hash` of texts by content_sha256, known already (those
     found while storing them); the other rows' are computed.

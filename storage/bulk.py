@@ -100,15 +100,11 @@ def archived_response(result: FetchResult) -> ArchivedResponse:
         # The response comes from the last attempt.
         fetched_at=result.attempts[-1].started_at, status_code=result.status_code,
         headers=result.headers, content_type=result.content_type, charset=result.charset,
-        body=result.body, body_sha256=_body_sha256(result, result.body),
+        # The fetcher's own validator is that digest already (fetching.records.Validators):
+        # the body is not hashed a second time (issue 20).
+        body=result.body,
+        body_sha256=received_sha256(result) or hashlib.sha256(result.body).hexdigest(),
     )
-
-
-def _body_sha256(result: FetchResult, body: bytes) -> str:
-    """SHA-256 of an ok result's body: the fetcher's own validator is that digest already
-    (fetching.records.Validators), so the body is not hashed a second time (issue 20)."""
-    known = result.validators.body_sha256 if result.outcome is Outcome.OK else None
-    return known or hashlib.sha256(body).hexdigest()
 
 
 # Columns of `documents` that storage derives from a DocumentRow rather than stores as given.

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from dedup import EMPTY_BAND_KEY, MinHashParams, band_keys, shingle_hash_sets, signatures
-from pipeline.dedup_step import signature_batch
+from pipeline.dedup_step import sign_batch
 from storage.dedup_store import DedupStore
 from storage.schema import migrate
 from tests.dedup.seed_001 import SEED_001
@@ -97,5 +97,5 @@ def test_exact_pairs_are_equal_normalized_texts_and_never_empty_ones(dstore: Ded
         8: "  ",
     }
     rows = [(i, f"sha-{i}", t) for i, t in texts.items()]
-    dstore.save_signatures(signature_batch(rows, MinHashParams()), datetime(2026, 1, 1, tzinfo=UTC))
+    dstore.save_signatures(sign_batch(rows, MinHashParams()).batch, datetime(2026, 1, 1, tzinfo=UTC))
     assert dstore.exact_pairs(list(texts)) == [(2, 5)]
