@@ -34,6 +34,14 @@ def run_settings() -> dict[Any, Any]:
     (cli/temporary_server.py); else Prefect's own temporary server. Either is given 120 s
     to start unless the user set its startup timeout (environment or profile).
     """
+    settings, uses_early = _chosen_settings()
+    if not uses_early:
+        temporary_server.discard()  # the early server, if one was started, is not needed
+    return settings
+
+
+def _chosen_settings() -> tuple[dict[Any, Any], bool]:
+    """The run's Prefect settings, and whether they name the early temporary server."""
     from prefect.settings import (
         PREFECT_API_URL,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
@@ -44,15 +52,12 @@ def run_settings() -> dict[Any, Any]:
 
     settings = get_current_settings()
     if settings.api.url:
-        temporary_server.discard()
-        return {}
+        return {}, False
     if url := background_server():
-        temporary_server.discard()
         err.print(f"recite server: using {url}")
-        return {PREFECT_API_URL: url}
+        return {PREFECT_API_URL: url}, False
     if not settings.server.ephemeral.enabled:
-        temporary_server.discard()  # Prefect then says that no API URL is set
-        return {}
+        return {}, False  # Prefect then says that no API URL is set
     profile = {setting.name for setting in load_current_profile().settings}
     user_timeout = _TIMEOUT_NAME in os.environ or _TIMEOUT_NAME in profile
     timeout = settings.server.ephemeral.startup_timeout_seconds
@@ -62,12 +67,11 @@ def run_settings() -> dict[Any, Any]:
                       "(`recite server` keeps one running for later runs)")
             # It has no UI and stops with the run: no "View at" links (as Prefect's own).
             no_ui = {} if settings.ui_url is not None else {PREFECT_UI_URL: ""}
-            return {PREFECT_API_URL: early.url, **no_ui}
+            return {PREFECT_API_URL: early.url, **no_ui}, True
         err.print("[yellow]the temporary Prefect server did not answer; Prefect starts its own")
-        temporary_server.discard()
     if user_timeout:
-        return {}
-    return {PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: EPHEMERAL_STARTUP_SECONDS}
+        return {}, False
+    return {PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: EPHEMERAL_STARTUP_SECONDS}, False
 
 
 def background_server() -> str | None:
