@@ -123,13 +123,17 @@ def recite_run(command: list[str], seeds: Path, env: dict[str, str], work: Path,
     return timed([*command, "run", "--seeds", str(seeds), "--db", str(db)], env, expect)
 
 
+def prefect_alone(env: dict[str, str], repeat: int) -> float:
+    """Median seconds of a Prefect flow that does nothing, in `env` (printed)."""
+    runs = [timed([sys.executable, "-c", _EMPTY_FLOW], env) for _ in range(repeat)]
+    return median_of("Prefect alone (a flow that does nothing)", runs)
+
+
 def both(seeds: Path, env: dict[str, str], repeat: int, work: Path) -> tuple[float, float]:
     """Median seconds of Prefect alone and of `recite run`, in `env`."""
-    prefect = [timed([sys.executable, "-c", _EMPTY_FLOW], env) for _ in range(repeat)]
+    prefect = prefect_alone(env, repeat)
     recite = [recite_run(RECITE, seeds, env, work) for _ in range(repeat)]
-    return median_of("Prefect alone (a flow that does nothing)", prefect), median_of(
-        f"recite run --seeds {seeds.name} (fresh database)", recite
-    )
+    return prefect, median_of(f"recite run --seeds {seeds.name} (fresh database)", recite)
 
 
 def before_after(seeds: Path, env: dict[str, str], repeat: int, work: Path,
@@ -194,13 +198,12 @@ def ephemeral(args: argparse.Namespace, env: dict[str, str], work: Path) -> None
         first, first_after = before_after(args.seeds, env, args.repeat, work, fresh_home=True)
         print(f"  first run ever: {first:.1f} s before, {first_after:.1f} s after")
     print(" in one PREFECT_HOME (its database migrated by the first run):")
-    median_of("Prefect alone (a flow that does nothing)",
-              [timed([sys.executable, "-c", _EMPTY_FLOW], env) for _ in range(args.repeat)])
+    prefect_alone(env, args.repeat)
     before, after = before_after(args.seeds, env, args.repeat, work, fresh_home=False)
     print(f"  later runs: {before:.1f} s before, {after:.1f} s after")
 
 
-def recite_server_runs(seeds: Path, env: dict[str, str], repeat: int, work: Path) -> float:
+def recite_server_runs(seeds: Path, env: dict[str, str], repeat: int, work: Path) -> None:
     """Start `recite server` in a fresh PREFECT_HOME, time `recite run` finding it; stop it."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -213,7 +216,7 @@ def recite_server_runs(seeds: Path, env: dict[str, str], repeat: int, work: Path
     try:
         runs = [recite_run(RECITE, seeds, env, work, expect="recite server: using")
                 for _ in range(repeat)]
-        return median_of(f"recite run --seeds {seeds.name} (finds the server)", runs)
+        median_of(f"recite run --seeds {seeds.name} (finds the server)", runs)
     finally:
         subprocess.run([sys.executable, "-m", "prefect", "server", "stop"], env=env,
                        capture_output=True, cwd=_ROOT)
