@@ -16,6 +16,7 @@ import logging
 import ssl
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
+from types import TracebackType
 from typing import Any
 
 import httpcore
@@ -26,6 +27,7 @@ from fetching.config import FetchConfig
 from fetching.errors import (
     BlockedSchemeError,
     ConnectError,
+    FetchError,
     FetchTimeoutError,
     InvalidURLError,
     ProtocolError,
@@ -240,27 +242,48 @@ async def deadline(seconds: float) -> AsyncIterator[None]:
         raise TotalTimeoutError(f"total time cap of {seconds:g}s exceeded") from exc
 
 
-@contextmanager
-def translated() -> Iterator[None]:
+def translated() -> "_Translated":
     """Turn httpx exceptions raised in the block into `fetching.errors`."""
-    try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise FetchTimeoutError(_describe(exc)) from exc
-    except httpx.ConnectError as exc:
-        raise ConnectError(_describe(exc)) from exc
-    except (httpx.ReadError, httpx.WriteError, httpx.CloseError) as exc:
-        raise ConnectError(f"connection broken: {_describe(exc)}") from exc
-    except httpx.ProtocolError as exc:
-        raise ProtocolError(_describe(exc)) from exc
-    except httpx.UnsupportedProtocol as exc:
-        raise BlockedSchemeError(_describe(exc)) from exc
-    except httpx.InvalidURL as exc:
-        raise InvalidURLError(_describe(exc)) from exc
-    except httpx.TransportError as exc:
-        raise ConnectError(_describe(exc)) from exc
-    except httpx.DecodingError as exc:
-        raise ProtocolError(_describe(exc)) from exc
+    return _TRANSLATED
+
+
+class _Translated:
+    """The context manager `translated` returns: a class, as streams._Mapped is (issue 20)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is not None:
+            error = _translation(exc)
+            if error is not None:
+                raise error from exc
+
+
+_TRANSLATED = _Translated()
+
+
+def _translation(exc: BaseException) -> FetchError | None:
+    """The `fetching.errors` exception for an httpx one (first match wins), else None."""
+    if isinstance(exc, httpx.TimeoutException):
+        return FetchTimeoutError(_describe(exc))
+    if isinstance(exc, httpx.ConnectError):
+        return ConnectError(_describe(exc))
+    if isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.CloseError):
+        return ConnectError(f"connection broken: {_describe(exc)}")
+    if isinstance(exc, httpx.ProtocolError):
+        return ProtocolError(_describe(exc))
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return BlockedSchemeError(_describe(exc))
+    if isinstance(exc, httpx.InvalidURL):
+        return InvalidURLError(_describe(exc))
+    if isinstance(exc, httpx.TransportError):
+        return ConnectError(_describe(exc))
+    if isinstance(exc, httpx.DecodingError):
+        return ProtocolError(_describe(exc))
+    return None
 
 
 def _describe(exc: BaseException) -> str:
