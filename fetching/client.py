@@ -134,11 +134,13 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         limits = _limits(config)
-        super().__init__(limits=limits, trust_env=False)
+        # One SSL context for both pools: each loads the CA bundle anew (10-20 ms).
+        context = ssl_context or httpx.create_ssl_context(trust_env=False)
+        super().__init__(verify=context, limits=limits, trust_env=False)
         # Replace the pool httpx built with one on our backend; httpx keeps its
         # request mapping and exception translation (map_httpcore_exceptions).
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
