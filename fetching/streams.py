@@ -73,6 +73,12 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             return
         with _WRITE:
             self._writer.write(buffer)
+            transport = self._writer.transport
+            if transport.get_write_buffer_size() == 0 and not transport.is_closing():
+                # All sent at once (a request head always is): drain() would return at
+                # once, so no timer is armed for it. A lost connection is closing, and
+                # still goes through drain(), which raises its error.
+                return
             async with asyncio.timeout(timeout):
                 await self._writer.drain()
 
