@@ -51,11 +51,12 @@ def decode_html(body: bytes, header_charset: str | None) -> Decoded | None:
     for bom, codec in _BOMS:
         if body.startswith(bom):
             return Decoded(body.decode(codec, errors="replace"), codec, "bom")
-    for source, label in (("header", header_charset), ("meta", meta_charset(body))):
-        decoded = _try_declared(body, label, source)
-        if decoded is not None:
-            return decoded
-    return _detect(body)
+    # The <meta> tag is looked for only when the header's charset did not do (a regex
+    # over 4 KB of every page was 0.6% of the fetching process's CPU, issue 20).
+    decoded = _try_declared(body, header_charset, "header")
+    if decoded is None:
+        decoded = _try_declared(body, meta_charset(body), "meta")
+    return decoded if decoded is not None else _detect(body)
 
 
 def meta_charset(body: bytes) -> str | None:

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from fetching.body import content_encodings, read_decoded
-from fetching.client import deadline, pinned, translated
+from fetching.client import deadline, pinned, send_streamed, translated
 from fetching.config import FetchConfig
 from fetching.errors import FetchError, RefusedError
 from fetching.guard import IPAddress
@@ -71,7 +71,7 @@ class RobotsLoader:
         async with self._scheduler.slot(target.host), deadline(self._config.total_timeout):
             with pinned(target.host, target.port, addresses):
                 with translated():
-                    response = await self._client.send(request, stream=True)
+                    response = await send_streamed(self._client, request)
                 try:
                     return await self._interpret(response, target)
                 finally:

@@ -53,7 +53,11 @@ def check_url(url: str | httpx.URL, allowed_ports: tuple[int, ...] | None) -> Ta
     if allowed_ports is not None and port not in allowed_ports:
         raise BlockedPortError(f"port {port} is not in allowed ports {allowed_ports}")
     # The fragment is never sent (RFC 9110 §4.2.5); drop it so chains compare equal.
-    return Target(url=parsed.copy_with(fragment=None), scheme=scheme, host=host, port=port)
+    # copy_with parses the URL again (1.3% of the fetching process's CPU, issue 20), so
+    # only when there is one: a URL without "#" has no fragment, not even an empty one.
+    if "#" in str(url):
+        parsed = parsed.copy_with(fragment=None)
+    return Target(url=parsed, scheme=scheme, host=host, port=port)
 
 
 def redirect_location(response: httpx.Response, base: httpx.URL) -> str:

@@ -15,7 +15,7 @@ from fetching import FetchRequest, Outcome, Validators
 from fetching.guard import IPAddress
 from tests.fetching.conftest import Harness
 from tests.fetching.mock_transport import PAGE, Handler, Recorder, page, respond, sequence
-from tests.fetching.server import LAST_MODIFIED
+from tests.fetching.server import LAST_MODIFIED, Request, TestServer, html, response
 
 pytestmark = pytest.mark.anyio
 
@@ -45,6 +45,26 @@ async def test_request_carries_user_agent_and_encodings(harness: Harness) -> Non
     assert entry.headers["user-agent"] == "recite/0.1 (+tests)"
     assert entry.headers["accept-encoding"] == "gzip, deflate"
     assert entry.headers["host"] == f"site.test:{harness.server.port}"
+
+
+async def test_a_cookie_set_by_a_response_is_sent_back(harness: Harness) -> None:
+    # A cookie wall: the page answers only a client that kept the cookie its redirect set.
+    # make_client's short send path (client.FetchClient) must keep cookies as httpx's does.
+    path = f"/cookie-wall/{key()}"
+
+    def wall(req: Request, sock: socket.socket, srv: TestServer) -> None:
+        headers = {"Location": f"{path}/in", "Set-Cookie": "seen=1; Path=/"}
+        sock.sendall(response(302, b"", headers))
+
+    def room(req: Request, sock: socket.socket, srv: TestServer) -> None:
+        seen = req.headers.get("cookie") == "seen=1"
+        sock.sendall(html() if seen else html(b"<p>no cookie</p>", status=403))
+
+    harness.server.route(f"{path}/in", room)
+    harness.server.route(path, wall)
+    result = await harness.fetch(harness.server.url(path))
+    assert result.outcome is Outcome.OK, result.error
+    assert result.redirect_chain == (harness.server.url(path),)
 
 
 @pytest.mark.parametrize("code", [404, 410])
