@@ -20,8 +20,19 @@ def test_runs_against_a_running_server(tiny_corpus: Path, capsys: pytest.Capture
     assert "24 pages (6 base pages" in out and "on 8 loopback hosts" in out
     assert "fixed cost per run" in out and "bare trafilatura, pool of 2" in out
     assert "outcomes: ok 24" in out and "outcomes: not_modified 24" in out
-    for label in ("end-to-end ratio", "peak memory", "second / first", "fetch", "extract", "store"):
+    for label in ("end-to-end ratio", "peak memory", "second / first", "fetch", "extract", "store",
+                  "CPU budget for <= 1.15"):
         assert label in out
+
+
+def test_the_cpu_budget_counts_what_is_beside_extraction() -> None:
+    bench = load_benchmark("throughput")
+    run = bench.RunFigures(wall=0.0, startup=0.0, peak_rss=0, timings={}, counts={},
+                           cpu_flow=6.0, cpu_workers=40.0, peak_flow=0, peak_worker=0)
+    # 2 cores for 25 s of wall: 50 core-s, of which 40 extraction and 6 + 1 beside it.
+    line = bench.cpu_budget(run, 1.0, net_wall=25.0, bare=20.0, cores=2)
+    assert line == ("CPU budget for <= 1.15: 6.0 core-s beside extraction; spent 7.0 "
+                    "(flow process 6.0, servers 1.0) and 3.0 core-s idle")
 
 
 @pytest.mark.usefixtures("prefect_harness")
