@@ -6,7 +6,6 @@ so a reader never sees half a report, and a failed build leaves the last one who
 
 import math
 import os
-import re
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from report.errors import ReportError
 from report.pages import change, chunked, clusters
 from report.records import QuoteCheck, SearchEntry
 from report.render import MAX_HREF, Renderer
-from storage.database import MEMORY_SIZE, open_published
+from storage.database import is_memory_size, open_published
 from storage.errors import StorageError
 
 # A file in the folder that marks it as a recite report (a folder without it is never
@@ -149,7 +148,7 @@ def build_report(
 
 
 def _memory(value: str) -> str:
-    if not re.fullmatch(MEMORY_SIZE, value):
+    if not is_memory_size(value):
         raise ReportError(f"not a DuckDB memory size: {value!r} (e.g. '512MB')")
     return value
 

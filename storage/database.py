@@ -47,6 +47,11 @@ def working_path(db_path: Path) -> Path:
 # A DuckDB size setting: a number and a unit (DuckDB accepts both 1000- and 1024-based).
 MEMORY_SIZE = r"\d+(\.\d+)?\s*[KMGT]i?B"
 
+
+def is_memory_size(value: str) -> bool:
+    """True if `value` is a size DuckDB's memory_limit takes, such as '1GB' or '512 MiB'."""
+    return re.fullmatch(MEMORY_SIZE, value) is not None
+
 # The storage format the database is written in (issue 14). DuckDB 2.0 writes format 69
 # by default, which no 1.x client reads: the newest duckdb CLI on PyPI and Node's
 # @duckdb/node-api (1.5.x) read 64-68, and DBeaver's JDBC driver lags further. Written as
@@ -62,7 +67,7 @@ class WorkingDatabase:
     """The working database of one run: a read-write connection, published at the end."""
 
     def __init__(self, db_path: Path, memory_limit: str | None = None) -> None:
-        if memory_limit is not None and not re.fullmatch(MEMORY_SIZE, memory_limit):
+        if memory_limit is not None and not is_memory_size(memory_limit):
             raise ValueError(f"not a DuckDB memory size: {memory_limit!r} (e.g. '1GB')")
         self.db_path = db_path
         self.work_path = working_path(db_path)
