@@ -78,8 +78,9 @@ class _Remembered:
 
     Near-duplicate pages repeat most of each other's passages, and one run stores many of
     them: a passage seen before is looked up, not normalized again (issue 20). The
-    oldest entries go first once the texts held pass `max_chars` (about 2 bytes each,
-    the passage and its normalized form, for ASCII text).
+    entries used least recently go first once the texts held (the passage and its
+    normalized form) pass `max_chars`: the passages a site repeats on every page stay,
+    those of one page only (its own text) pass through.
     """
 
     def __init__(self, max_chars: int) -> None:
@@ -89,9 +90,14 @@ class _Remembered:
         self._lock = threading.Lock()
 
     def get(self, passages: Sequence[str]) -> list[tuple[str, int, int] | None]:
-        """The entry of each passage, None for those not held."""
-        get = self._entries.get
-        return [get(p) for p in passages]
+        """The entry of each passage, None for those not held; those found are used last."""
+        entries = self._entries
+        with self._lock:
+            found = [entries.get(p) for p in passages]
+            for p, entry in zip(passages, found, strict=True):
+                if entry is not None and p in entries:
+                    entries[p] = entries.pop(p)  # to the end: dropped last
+        return found
 
     def add(self, entries: Mapping[str, tuple[str, int, int]]) -> None:
         """Hold `entries`, dropping the oldest ones past the bound."""

@@ -71,9 +71,11 @@ def test_passages_keyed_before_are_looked_up_with_the_same_keys() -> None:
         assert hashed == content_hash("\n".join(second))
 
 
-def test_remembered_passages_are_bounded_oldest_first() -> None:
+def test_remembered_passages_are_bounded_least_recently_used_first() -> None:
     remembered = _Remembered(max_chars=100)
-    remembered.add({"a" * 30: ("a" * 30, 1, 1)})
-    remembered.add({"b" * 10: ("b" * 10, 2, 1), "c" * 20: ("c" * 20, 3, 1)})
-    assert remembered.get(["a" * 30, "b" * 10, "c" * 20]) == [
-        None, ("b" * 10, 2, 1), ("c" * 20, 3, 1)]
+    a, b, c, d = ("a" * 20, 1, 1), ("b" * 10, 2, 1), ("c" * 10, 3, 1), ("d" * 20, 4, 1)
+    remembered.add({a[0]: a, b[0]: b})
+    assert remembered.get([a[0]]) == [a]  # used: b is now the oldest
+    remembered.add({c[0]: c})  # 80 characters held
+    remembered.add({d[0]: d})  # 120: b goes, then 100
+    assert remembered.get([a[0], b[0], c[0], d[0]]) == [a, None, c, d]
