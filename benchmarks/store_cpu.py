@@ -120,6 +120,11 @@ def store_all(
     totals: dict[str, float] = defaultdict(float)
     database = WorkingDatabase(db).open()
     store, dstore = Store(database.con), DedupStore(database.con)
+    # The URLs are in the frontier already, as the seeds citing them put them there.
+    database.con.execute(
+        "INSERT INTO urls (url, host, first_seen, fetch_count) "
+        "SELECT unnest(?), '127.0.0.1', now(), 0", [[r.url for r in results]],
+    )
     params, cache = MinHashParams(), ShingleCache()
     for start in range(0, len(results), batch):
         chunk, done = results[start : start + batch], extractions[start : start + batch]

@@ -33,5 +33,5 @@ def test_stores_what_the_flow_stores(tiny_corpus: Path, tmp_path: Path) -> None:
     bench.store_all(results, extractions, 3, db)
     con = bench.WorkingDatabase(db).open().con
     counts = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-              for t in ("documents", "versions", "doc_signatures")]
-    assert counts == [8, 8, 8]
+              for t in ("documents", "versions", "doc_signatures", "responses")]
+    assert counts == [8, 8, 8, 8]
