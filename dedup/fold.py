@@ -11,8 +11,10 @@ full decomposition starts with a starter (combining class 0) that composes
 with no preceding character (UAX #15, "normalization process for stabilized
 strings" and the boundary rules of its section 9). When every character of a
 text has a boundary before it, NFKC of the text is the concatenation of NFKC
-of its characters, so the whole stage is a per-character map, and that map is
-computed once, by `unicode_stage` itself, for every BMP code point.
+of its characters, so the whole stage is a per-character map, computed by
+`unicode_stage` itself for each code point the first time a text holds it (a
+run sees a few hundred distinct characters, where computing the map of every
+BMP code point up front cost about 0.13 s of every run's CPU: issue 20).
 
 A text holding any character without a boundary before it (a combining mark
 such as U+0301, a Hangul vowel jamo, an Indic vowel sign that composes) takes
@@ -51,6 +53,10 @@ _BMP = 0x10000
 U32Array = npt.NDArray[np.uint32]
 
 
+# Code points whose canonical decompositions are looked for together (see below).
+_DECOMPOSITION_CHUNK = 256
+
+
 @cache
 def _composing_seconds() -> frozenset[int]:
     """Return the code points that can compose with a preceding character under NFC."""
@@ -58,11 +64,31 @@ def _composing_seconds() -> frozenset[int]:
     # composition exclusions are not subtracted. Hangul vowel and trailing
     # jamo compose algorithmically (no decomposition entry) and are added.
     seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
-    for cp in range(0x110000):
+    for cp in _decomposable_candidates():
         parts = unicodedata.decomposition(chr(cp)).split()
         if len(parts) == 2 and not parts[0].startswith("<"):
             seconds.add(int(parts[1], 16))
     return frozenset(seconds)
+
+
+def _decomposable_candidates() -> list[int]:
+    """Every code point with a canonical decomposition, among others (a superset).
+
+    A run of code points is its own NFD only if none of them has a canonical
+    decomposition (one would be replaced), so only the runs that are not are
+    read one by one: about 25,000 code points instead of all 1.1 million
+    (tests/dedup/test_fold.py checks the result against the full scan).
+    """
+    cps = np.arange(0x110000, dtype=np.uint32)
+    cps[0xD800:0xE000] = 0  # lone surrogates cannot be decoded; none decomposes
+    every = cps.tobytes().decode("utf-32-le")
+    step = _DECOMPOSITION_CHUNK
+    return [
+        cp
+        for start in range(0, 0x110000, step)
+        if not unicodedata.is_normalized("NFD", every[start : start + step])
+        for cp in range(start, start + step)
+    ]
 
 
 def _has_boundary_before(ch: str) -> bool:
@@ -93,20 +119,30 @@ def _expansion(cp: int) -> tuple[int, ...] | None:
 
 @cache
 def fold_table() -> U32Array:
-    """Return the stage of every code point as one code point, or the marker _SPECIAL."""
-    # Astral code points are all _SPECIAL (rare, looked up one by one), but
-    # have entries, so that a lookup needs no range check (4.4 MB, of which
-    # a text touches a few pages).
+    """Return the stage of each code point seen so far as one code point, else _SPECIAL.
+
+    Every entry starts as _SPECIAL, so a code point is looked up in `_expansion` the
+    first time a text holds it; `_fold` then writes its entry when the stage makes it
+    one BMP code point, as computing the whole table up front would have. Astral code
+    points stay _SPECIAL (rare, looked up one by one) but have entries, so that a
+    lookup needs no range check (4.4 MB, of which a text touches a few pages). The
+    table is only ever written with the value `_expansion` gives, so threads sharing
+    it read either the marker or that value.
+    """
     table = np.full(0x110000, _SPECIAL, dtype=np.uint32)
-    for cp in range(_BMP):
-        if cp == _SPECIAL:
-            continue
-        expansion = _expansion(cp)
-        if expansion is not None and len(expansion) == 1 and expansion[0] < _BMP:
-            table[cp] = expansion[0]
     table[END_CP] = END_CP
-    table.setflags(write=False)
     return table
+
+
+def _learn(uniques: U32Array, expansions: Sequence[tuple[int, ...] | None]) -> None:
+    """Write the table entries of the code points whose stage is one BMP code point."""
+    known = [
+        (cp, e[0]) for cp, e in zip(uniques.tolist(), expansions, strict=True)
+        if cp < _BMP and cp not in (_SPECIAL, END_CP)
+        and e is not None and len(e) == 1 and e[0] < _BMP
+    ]
+    if known:
+        fold_table()[[cp for cp, _ in known]] = [staged for _, staged in known]
 
 
 def staged_code_points(texts: Sequence[str]) -> U32Array:
@@ -158,6 +194,7 @@ def _fold(texts: Sequence[str]) -> tuple[U32Array, list[int]]:
         return cps, []
     uniques, inverse = np.unique(raw[special], return_inverse=True)
     expansions = [_expansion(int(cp)) for cp in uniques.tolist()]
+    _learn(uniques, expansions)
     unsafe: list[int] = []
     if any(e is None for e in expansions):
         positions = special[np.isin(inverse, [k for k, e in enumerate(expansions) if e is None])]

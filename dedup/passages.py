@@ -32,7 +32,8 @@ seed 001 ("Borrell says that any discussion between the US and Russia about
 security in Europe must lead the EU", 18 tokens) counts.
 """
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 
 from dedup.hashing import text_hash
 from dedup.minhash import MinHashParams
@@ -62,9 +63,58 @@ def passage_key(text: str, min_tokens: int = MIN_PASSAGE_TOKENS) -> tuple[int, b
 
 def _key(normalized: str, min_tokens: int) -> tuple[int, bool]:
     """`passage_key` of an already normalized passage."""
+    _, hashed, count = _keyed(normalized)
+    return hashed, count >= max(min_tokens, 1)
+
+
+def _keyed(normalized: str) -> tuple[str, int, int]:
+    """(normalized passage, its `text_hash`, its token count): what its key is made of."""
     tokens = tokenized_normalized(normalized)
-    count = tokens.count(" ") + 1 if tokens else 0
-    return text_hash(normalized), count >= max(min_tokens, 1)
+    return normalized, text_hash(normalized), tokens.count(" ") + 1 if tokens else 0
+
+
+class _Remembered:
+    """`_keyed` of the passage texts keyed last, by passage text, up to a number of characters.
+
+    Near-duplicate pages repeat most of each other's passages, and one run stores many of
+    them: a passage seen before is looked up, not normalized again (issue 20). The
+    entries used least recently go first once the texts held (the passage and its
+    normalized form) pass `max_chars`: the passages a site repeats on every page stay,
+    those of one page only (its own text) pass through.
+    """
+
+    def __init__(self, max_chars: int) -> None:
+        self._entries: dict[str, tuple[str, int, int]] = {}
+        self._chars = 0
+        self._max_chars = max_chars
+        self._lock = threading.Lock()
+
+    def get(self, passages: Sequence[str]) -> list[tuple[str, int, int] | None]:
+        """The entry of each passage, None for those not held; those found are used last."""
+        entries = self._entries
+        with self._lock:
+            found = [entries.get(p) for p in passages]
+            for p, entry in zip(passages, found, strict=True):
+                if entry is not None and p in entries:
+                    entries[p] = entries.pop(p)  # to the end: dropped last
+        return found
+
+    def add(self, entries: Mapping[str, tuple[str, int, int]]) -> None:
+        """Hold `entries`, dropping the oldest ones past the bound."""
+        with self._lock:
+            for passage, entry in entries.items():
+                if passage not in self._entries:
+                    self._entries[passage] = entry
+                    self._chars += len(passage) + len(entry[0])
+            while self._chars > self._max_chars and self._entries:
+                passage = next(iter(self._entries))
+                self._chars -= len(passage) + len(self._entries.pop(passage)[0])
+
+
+# The distinct passages of some 400 typical articles (5,000 characters each): 7.2 MB with
+# the objects that hold them on the aeb news pages (benchmarks/store_cpu.py), up to about
+# twice that in scripts beyond Latin-1 (2 or 4 bytes a character).
+_REMEMBERED = _Remembered(max_chars=4_000_000)
 
 
 def keys_and_content_hash(
@@ -77,11 +127,24 @@ def keys_and_content_hash(
     rule of `dedup.normalize` carries a token across a line break (NFKC is exact line by
     line; numbers and apostrophes join only within a line), so the normalized text is
     its passages' normalized forms joined by spaces: the same hash `content_hash` gives
-    the whole text, without normalizing it a second time (issue 20).
+    the whole text, without normalizing it a second time (issue 20). For the same
+    reason a passage normalizes alike whatever lines it is normalized with, so passages
+    keyed recently are looked up (`_Remembered`) and only the others are normalized.
     """
+    found = _REMEMBERED.get(passages)
+    missing = list(dict.fromkeys(p for p, entry in zip(passages, found, strict=True) if entry is None))
+    fresh = {
+        p: _keyed(normalized)
+        for p, normalized in zip(
+            missing, normalize_lines([" ".join(p.split()) for p in missing]), strict=True
+        )
+    }
+    _REMEMBERED.add(fresh)
+    least = max(min_tokens, 1)
     keys, parts = [], []
-    for normalized in normalize_lines([" ".join(p.split()) for p in passages]):
-        keys.append(_key(normalized, min_tokens))
+    for p, entry in zip(passages, found, strict=True):
+        normalized, hashed, count = entry or fresh[p]
+        keys.append((hashed, count >= least))
         if normalized:
             parts.append(normalized)
     return keys, text_hash(" ".join(parts))

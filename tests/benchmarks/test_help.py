@@ -17,6 +17,7 @@ from .conftest import load_benchmark
         ("report_scale", "--docs"),
         ("signature_speed", "--corpus"),
         ("startup", "--repeat"),
+        ("store_cpu", "--batch"),
         ("throughput", "--pages"),
     ],
 )

@@ -1,10 +1,22 @@
 """The table-driven Unicode stage gives exactly the tokens of `unicode_stage`'s text."""
 
+import unicodedata
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.fold import END, _fold, staged_code_points
+from dedup.fold import (
+    _BMP,
+    _SPECIAL,
+    END,
+    END_CP,
+    _composing_seconds,
+    _expansion,
+    _fold,
+    fold_table,
+    staged_code_points,
+)
 from dedup.hashing import token_hash
 from dedup.normalize import tokenize, unicode_stage
 from dedup.tokens import batch_token_hashes
@@ -76,3 +88,31 @@ def test_empty_batch_and_empty_texts() -> None:
     assert staged_code_points([]).tolist() == []
     assert staged_code_points(["", "", END]).tolist() == _reference(["", "", END])
     assert _same_tokens(["", "", END, f"a{END}b"])
+
+
+def test_composing_seconds_are_those_of_every_code_point() -> None:
+    # The chunked scan reads only runs that NFD changes: it must find what reading
+    # every code point's decomposition finds.
+    seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    for cp in range(0x110000):
+        parts = unicodedata.decomposition(chr(cp)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(int(parts[1], 16))
+    assert _composing_seconds() == seconds
+
+
+def test_table_learnt_from_texts_is_the_whole_table() -> None:
+    texts = [chr(cp) for cp in range(0x10000) if not 0xD800 <= cp <= 0xDFFF]
+    fold_table.cache_clear()  # a fresh table: every entry the marker
+    first = staged_code_points(texts)
+    learnt = fold_table().copy()
+    again = staged_code_points(texts)  # now through the entries learnt
+    assert np.array_equal(first, again)
+    assert _same_tokens(texts)
+    expected = np.full(0x110000, _SPECIAL, dtype=np.uint32)
+    for cp in range(_BMP):
+        e = _expansion(cp)
+        if cp not in (_SPECIAL, END_CP) and e is not None and len(e) == 1 and e[0] < _BMP:
+            expected[cp] = e[0]
+    expected[END_CP] = END_CP
+    assert np.array_equal(learnt, expected)

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from dedup import MinHashParams, content_hash, keys_and_content_hash, normalize, passage_key
 from dedup.normalize import normalize_lines
+from dedup.passages import _Remembered
 from extractors.passages import looks_hard_wrapped, split_passages
 from pipeline.dedup_step import sign_batch
 
@@ -58,3 +59,23 @@ def test_keys_of_any_passages_are_their_passage_keys(passages: list[str]) -> Non
 @given(st.lists(st.text(CHARS, max_size=30).map(lambda s: s.replace("\n", " ")), max_size=8))
 def test_lines_normalized_together_as_each_alone(lines: list[str]) -> None:
     assert normalize_lines(lines) == [normalize(line) for line in lines]
+
+
+def test_passages_keyed_before_are_looked_up_with_the_same_keys() -> None:
+    first = ["Talks in Geneva ended on 10 Jan 2022.", "Ｆｕｌｌ ｗｉｄｔｈ naïve café text here", "x"]
+    second = ["A new first line of the copy, 3 words", *reversed(first), first[0]]
+    keys_and_content_hash(first)  # remembered now
+    for min_tokens in (1, 5, 9):
+        keys, hashed = keys_and_content_hash(second, min_tokens)
+        assert keys == [passage_key(p, min_tokens) for p in second]
+        assert hashed == content_hash("\n".join(second))
+
+
+def test_remembered_passages_are_bounded_least_recently_used_first() -> None:
+    remembered = _Remembered(max_chars=100)
+    a, b, c, d = ("a" * 20, 1, 1), ("b" * 10, 2, 1), ("c" * 10, 3, 1), ("d" * 20, 4, 1)
+    remembered.add({a[0]: a, b[0]: b})
+    assert remembered.get([a[0]]) == [a]  # used: b is now the oldest
+    remembered.add({c[0]: c})  # 80 characters held
+    remembered.add({d[0]: d})  # 120: b goes, then 100
+    assert remembered.get([a[0], b[0], c[0], d[0]]) == [a, None, c, d]
