@@ -58,12 +58,7 @@ def counts_for_repeats(text: str, min_tokens: int = MIN_PASSAGE_TOKENS) -> bool:
 
 def passage_key(text: str, min_tokens: int = MIN_PASSAGE_TOKENS) -> tuple[int, bool]:
     """Return (`passage_hash`, `counts_for_repeats`) of a passage, normalizing it once."""
-    return _key(normalize(text), min_tokens)
-
-
-def _key(normalized: str, min_tokens: int) -> tuple[int, bool]:
-    """`passage_key` of an already normalized passage."""
-    _, hashed, count = _keyed(normalized)
+    _, hashed, count = _keyed(normalize(text))
     return hashed, count >= max(min_tokens, 1)
 
 
