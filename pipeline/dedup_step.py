@@ -135,10 +135,10 @@ def verify_new(
     involved = sorted({d for pair in (*candidates, *exact) for d in pair})
     if cache is not None:
         cache.discard(doc_ids)
-    fresh = fresh or {}
-    known = {d: s for d in involved if (s := fresh.get(d)) is not None
-             or (cache is not None and (s := cache.get(d)) is not None)}
-    missing = [d for d in involved if d not in known]
+    signed = {d: s for d in involved if fresh is not None and (s := fresh.get(d)) is not None}
+    cached = {d: s for d in involved if d not in signed
+              and cache is not None and (s := cache.get(d)) is not None}
+    missing = [d for d in involved if d not in signed and d not in cached]
     sets: dict[int, U64Array] = {}
     # In slices: a document with many stored near-duplicates brings all of them, and the
     # batched tokenizer holds 4 bytes per character of every text it is given at once.
@@ -147,9 +147,11 @@ def verify_new(
         computed = shingle_hash_sets(list(texts.values()), params.shingle_size)
         sets.update(zip(texts, computed, strict=True))
     if cache is not None:
-        for doc_id, shingles in (*sets.items(), *((d, known[d]) for d in doc_ids if d in known)):
+        # The computed sets, then the batch's own (signed) ones, for the batches to come.
+        for doc_id, shingles in (*sets.items(), *((d, signed[d]) for d in doc_ids if d in signed)):
             cache.put(doc_id, shingles)
-    sets.update(known)
+    sets.update(cached)
+    sets.update(signed)
     found = verify(candidates, sets, STORED_PAIR_MIN_JACCARD)
     verified = {(p.doc_a, p.doc_b): p.jaccard for p in found}
     for pair in exact:
