@@ -204,11 +204,12 @@ def _recorded(path: Path) -> str:
 
 def record_published(db_path: Path) -> None:
     """Note the fingerprint of the file just published, to know later it was not written."""
-    tmp = db_path.with_name(db_path.name + ".published.tmp")
+    stamp = _stamp_path(db_path)
+    tmp = stamp.with_name(stamp.name + ".tmp")
     # Without it the next catch-up copies instead: failing to write it fails nothing.
     with contextlib.suppress(OSError):
         tmp.write_text(_fingerprint(db_path))
-        os.replace(tmp, _stamp_path(db_path))
+        os.replace(tmp, stamp)
 
 
 def _sync(con: duckdb.DuckDBPyConnection, db_path: Path) -> str:
